@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/projgen/projgen/generator"
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/write"
+)
+
+func newGenerateCmd(build Build, stdio IO) *cobra.Command {
+	var opts writeOptions
+	var allowDestructive bool
+	c := &cobra.Command{
+		Use:   "generate",
+		Short: "Regenerate every projection recorded in projgen.yaml",
+		Long: `generate regenerates every projection recorded in projgen.yaml from the
+current events. Files whose content has not changed are not rewritten. When
+a table's columns change, it writes a new migration; migrations already
+written are never rewritten.`,
+		Example: `  projgen generate
+  projgen generate --dir ./services/registry --no-test
+
+  # In a Go file of the module, so that go generate ./... runs it:
+  //go:generate go run github.com/projgen/projgen generate --no-test`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			start := time.Now()
+			dir, _ := c.Flags().GetString("dir")
+			mod, cfg, err := readConfig(dir)
+			if err != nil {
+				return err
+			}
+			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: allowDestructive})
+			if err != nil {
+				return err
+			}
+			header := fmt.Sprintf("projgen: %d projections from %s", len(cfg.Projections), config.FileName)
+			return writeAndVerify(c.Context(), build, stdio, mod, res, opts, start, header)
+		},
+	}
+	c.Flags().BoolVar(&opts.noTest, "no-test", false, "do not run go test on the generated packages")
+	c.Flags().BoolVar(&opts.force, "force", false, "overwrite files at generated paths that projgen does not own")
+	c.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow migrations that drop or change columns")
+	return c
+}
+
+// readConfig reads the module and its projgen.yaml, which must exist.
+func readConfig(dir string) (*load.Module, *config.Config, error) {
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Read(filepath.Join(mod.Dir, config.FileName))
+	if errors.Is(err, config.ErrNotFound) {
+		return nil, nil, diag.Errorf(diag.Rel(mod.Dir), "no %s here, so there is nothing to generate", config.FileName).
+			WithHint("add a projection first: projgen new --aggregate NAME")
+	}
+	return mod, cfg, err
+}
+
+func newCheckCmd(stdio IO) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Fail when generated code differs from what projgen.yaml and the events give",
+		Long: `check regenerates everything in memory and compares it with the files on
+disk. It writes nothing. It exits 0 when they agree, and 1 with a unified
+diff of every differing file, and the command that fixes them, when they
+do not: run it in CI to catch generated code that has drifted from the
+events.`,
+		Example: `  projgen check
+
+  # GitHub Actions
+  - run: go run github.com/projgen/projgen check`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			dir, _ := c.Flags().GetString("dir")
+			mod, cfg, err := readConfig(dir)
+			if err != nil {
+				return err
+			}
+			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: true})
+			if err != nil {
+				return err
+			}
+			plan, err := write.NewPlan(mod.Dir, res.Output.Files, write.Options{})
+			if err != nil {
+				return err
+			}
+			differ := len(plan.Changes) - plan.Count(write.Unchanged)
+			if differ == 0 {
+				fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
+				return nil
+			}
+			fmt.Fprint(stdio.Out, plan.Diff())
+			return &exitError{code: ExitFailed, msg: fmt.Sprintf("check: %d of %d generated files differ from what projgen generates; "+
+				"run `projgen generate` to update them", differ, len(plan.Changes))}
+		},
+	}
+	return c
+}

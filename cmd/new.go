@@ -1,0 +1,294 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/projgen/projgen/generator"
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/model"
+)
+
+// newFlags are the flags of projgen new.
+type newFlags struct {
+	aggregates       []string
+	events           []string
+	name, table      string
+	pattern, out     string
+	key, keyColumn   string
+	ops, methods     []string
+	when, set        []string
+	fields, columns  []string
+	yes              bool
+	allowDestructive bool
+	write            writeOptions
+}
+
+func newNewCmd(build Build, stdio IO) *cobra.Command {
+	var f newFlags
+	c := &cobra.Command{
+		Use:   "new",
+		Short: "Add a projection for an aggregate, generate it, and test it",
+		Long: `new adds a projection of an aggregate's events to projgen.yaml, generates
+its read-model interface, projection, PostgreSQL read model, migration,
+registry entry and tests next to the aggregate, checks gofmt and runs
+go test on what it wrote.
+
+The aggregate is a package of the module, named by its package name, the
+end of its import path, or its import path. Its events are found, first
+rule that finds any: --events; types marked //projgen:event; types passed
+to a Register call; types with an EventType() or GetType() method; structs
+in events.go.
+
+Each event gets an operation (insert, update, set, delete, append or
+ignore) from its name: Created/Added/Registered insert, Deleted/Removed
+delete, events without fields set a flag (Suspended sets is_suspended),
+others update. --op, --method, --when, --set, --fields and --column change
+one event each, written Event=value; every choice is recorded in
+projgen.yaml.
+
+Without --aggregate, in a terminal, new asks its questions as a wizard.`,
+		Example: `  # The seed's installation projection: one table keyed by aggregate ID.
+  projgen new --aggregate installation
+
+  # Choose the events, the projection and table names.
+  projgen new --aggregate installation --events Created,Suspended,Unsuspended --name installation --table github_installations
+
+  # Per-event operations, method names and constant values.
+  projgen new --aggregate installation --op Suspended=set --set Suspended.is_suspended=true --method Suspended=SuspendInstallation
+
+  # Denormalization: repositories keyed by RepositoryID, in their own package.
+  projgen new --aggregate installation --key RepositoryID --name github_repository --out github/repository
+
+  # Filtering: project endpoints only while they are active.
+  projgen new --aggregate endpoint --when Created=IsActive
+
+  # Cross-aggregate: an append-only activity table in projections/tenant_activity.
+  projgen new --aggregate endpoint --aggregate installation --name tenant_activity --events endpoint.Created,installation.Created --fields endpoint.Created=TenantID --fields installation.Created=TenantID`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			dir, _ := c.Flags().GetString("dir")
+			return runNew(c, build, stdio, dir, f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringSliceVarP(&f.aggregates, "aggregate", "a", nil, "aggregate package: name, path suffix or import path (repeat for cross-aggregate)")
+	fl.StringSliceVar(&f.events, "events", nil, "events to project, comma-separated (default: the discovered ones)")
+	fl.StringVar(&f.name, "name", "", "projection name in snake_case (default: from the aggregate)")
+	fl.StringVar(&f.table, "table", "", "table name (default: the plural of the name)")
+	fl.StringVar(&f.pattern, "pattern", "", "simple, denormalized, filtered or cross-aggregate (default: from the other flags)")
+	fl.StringVar(&f.out, "out", "", "package directory to generate into, relative to the module root (default: the aggregate's, or projections/NAME)")
+	fl.StringVar(&f.key, "key", "", "event field that keys the rows, for a denormalized table (such as RepositoryID)")
+	fl.StringVar(&f.keyColumn, "key-column", "", "name of the key column (default: aggregate_id, the key field's, or position)")
+	fl.StringArrayVar(&f.ops, "op", nil, "operation of an event: Event=insert|update|set|delete|append|ignore")
+	fl.StringArrayVar(&f.methods, "method", nil, "read-model method of an event: Event=MethodName")
+	fl.StringArrayVar(&f.when, "when", nil, `condition on an event's fields: Event=IsActive, Event="Amount > 100"`)
+	fl.StringArrayVar(&f.set, "set", nil, "constant column value: Event.column=value (true, false, a number, a string or null)")
+	fl.StringArrayVar(&f.fields, "fields", nil, "fields of an event to project: Event=A,B (default: all)")
+	fl.StringArrayVar(&f.columns, "column", nil, "column of a field: Event.Field=column")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "accept every default and never prompt")
+	fl.BoolVar(&f.write.noTest, "no-test", false, "do not run go test on the generated packages")
+	fl.BoolVar(&f.write.force, "force", false, "overwrite files at generated paths that projgen does not own")
+	fl.BoolVar(&f.allowDestructive, "allow-destructive", false, "allow migrations that drop or change columns")
+	return c
+}
+
+func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) error {
+	start := time.Now()
+	ctx := c.Context()
+	if len(f.aggregates) == 0 {
+		if !stdio.Terminal || f.yes {
+			return &usageError{cmd: "new", err: errors.New("no --aggregate given, and there is no terminal to ask in: " +
+				"pass --aggregate NAME (and --events, --name, --table, --op ... as needed), or run projgen new in a terminal for the wizard")}
+		}
+		return &usageError{cmd: "new", err: errors.New("the interactive wizard is not available yet: pass --aggregate NAME")}
+	}
+	choices, err := f.choices()
+	if err != nil {
+		return err
+	}
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := readOrNewConfig(mod)
+	if err != nil {
+		return err
+	}
+	listed, err := load.List(ctx, mod.Dir)
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for _, a := range f.aggregates {
+		l, err := load.Resolve(listed, a)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, l.Path)
+	}
+	pkgs, err := generator.Load(ctx, mod, generator.Aggregates(cfg, paths...))
+	if err != nil {
+		return err
+	}
+	var aggregates []*load.Package
+	for _, p := range paths {
+		aggregates = append(aggregates, pkgs[p])
+	}
+	proj, err := model.NewProjection(mod, cfg, aggregates, choices)
+	if err != nil {
+		return err
+	}
+	rerun, err := addProjection(cfg, proj)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	res, err := generator.Build(mod, cfg, pkgs, generator.Options{AllowDestructive: f.allowDestructive})
+	if err != nil {
+		return err
+	}
+	handled := 0
+	for _, e := range proj.Events {
+		if e.Op != config.Ignore {
+			handled++
+		}
+	}
+	verb := "new projection"
+	if rerun {
+		verb = "projection (already in projgen.yaml, regenerated)"
+	}
+	header := fmt.Sprintf("projgen: %s %s: %d events handled, %d ignored, table %s, in %s/",
+		verb, proj.Name, handled, len(proj.Events)-handled, proj.Table, proj.Dir)
+	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start, header)
+}
+
+// readOrNewConfig reads projgen.yaml, or starts a new one.
+func readOrNewConfig(mod *load.Module) (*config.Config, error) {
+	path := filepath.Join(mod.Dir, config.FileName)
+	cfg, err := config.Read(path)
+	if errors.Is(err, config.ErrNotFound) {
+		cfg = config.New()
+		cfg.SetFile(path)
+		return cfg, nil
+	}
+	return cfg, err
+}
+
+// addProjection adds proj to cfg. A projection of the same name with the
+// same settings is a re-run; with other settings, an error.
+func addProjection(cfg *config.Config, proj config.Projection) (rerun bool, err error) {
+	old, i := cfg.Projection(proj.Name)
+	if old == nil {
+		cfg.Projections = append(cfg.Projections, proj)
+		return false, nil
+	}
+	a, errA := yaml.Marshal(old)
+	b, errB := yaml.Marshal(proj)
+	if errA == nil && errB == nil && bytes.Equal(a, b) {
+		return true, nil
+	}
+	return false, diag.Errorf(cfg.Pos(config.ProjectionPath(i)), "projection %q already exists with other settings", proj.Name).
+		WithHint("pass --name to add another projection of this aggregate, or edit projgen.yaml and run projgen generate")
+}
+
+// choices turns the per-event flags into model.Choices.
+func (f newFlags) choices() (model.Choices, error) {
+	ch := model.Choices{
+		Name: f.name, Pattern: f.pattern, Table: f.table, Out: f.out,
+		KeyField: f.key, KeyColumn: f.keyColumn, Events: f.events,
+	}
+	var err error
+	if ch.Ops, err = eventValues("op", f.ops); err != nil {
+		return ch, err
+	}
+	if ch.Methods, err = eventValues("method", f.methods); err != nil {
+		return ch, err
+	}
+	if ch.When, err = eventValues("when", f.when); err != nil {
+		return ch, err
+	}
+	fields, err := eventValues("fields", f.fields)
+	if err != nil {
+		return ch, err
+	}
+	for ev, list := range fields {
+		if ch.Fields == nil {
+			ch.Fields = map[string][]string{}
+		}
+		for _, s := range strings.Split(list, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				ch.Fields[ev] = append(ch.Fields[ev], s)
+			}
+		}
+	}
+	for _, s := range f.set {
+		ev, col, value, err := eventSubValue("set", s)
+		if err != nil {
+			return ch, err
+		}
+		var v any
+		if err := yaml.Unmarshal([]byte(value), &v); err != nil {
+			return ch, &usageError{cmd: "new", err: fmt.Errorf("--set %s: %q is not a value: %v", s, value, err)}
+		}
+		if ch.Set == nil {
+			ch.Set = map[string]map[string]any{}
+		}
+		if ch.Set[ev] == nil {
+			ch.Set[ev] = map[string]any{}
+		}
+		ch.Set[ev][col] = v
+	}
+	for _, s := range f.columns {
+		ev, field, col, err := eventSubValue("column", s)
+		if err != nil {
+			return ch, err
+		}
+		if ch.Columns == nil {
+			ch.Columns = map[string]map[string]string{}
+		}
+		if ch.Columns[ev] == nil {
+			ch.Columns[ev] = map[string]string{}
+		}
+		ch.Columns[ev][field] = col
+	}
+	return ch, nil
+}
+
+// eventValues parses Event=value flags.
+func eventValues(flag string, values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, v := range values {
+		ev, value, ok := strings.Cut(v, "=")
+		if !ok || ev == "" {
+			return nil, &usageError{cmd: "new", err: fmt.Errorf("--%s %q: write it as Event=value", flag, v)}
+		}
+		out[strings.TrimSpace(ev)] = strings.TrimSpace(value)
+	}
+	return out, nil
+}
+
+// eventSubValue parses Event.name=value flags; Event may itself be
+// qualified (pkg.Event.name=value).
+func eventSubValue(flag, v string) (ev, name, value string, err error) {
+	lhs, value, ok := strings.Cut(v, "=")
+	i := strings.LastIndex(lhs, ".")
+	if !ok || i <= 0 || i == len(lhs)-1 {
+		return "", "", "", &usageError{cmd: "new", err: fmt.Errorf("--%s %q: write it as Event.name=value", flag, v)}
+	}
+	return strings.TrimSpace(lhs[:i]), strings.TrimSpace(lhs[i+1:]), strings.TrimSpace(value), nil
+}

@@ -1,0 +1,125 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/projgen/projgen/generator"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/model"
+	"github.com/projgen/projgen/generator/verify"
+	"github.com/projgen/projgen/generator/write"
+)
+
+// writeOptions are the flags shared by new and generate.
+type writeOptions struct {
+	force  bool
+	noTest bool
+}
+
+// writeAndVerify writes a run's files, all or none, makes go.mod require
+// what they import, checks gofmt and runs go test on the packages written,
+// and prints a summary.
+func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module, res *generator.Result, opts writeOptions, start time.Time, header string) error {
+	plan, err := write.NewPlan(mod.Dir, res.Output.Files, write.Options{Force: opts.force})
+	if err != nil {
+		return err
+	}
+	if err := plan.Err(); err != nil {
+		return err
+	}
+	unformatted, err := verify.Gofmt(res.Output.Files)
+	if err != nil {
+		return err
+	}
+	if len(unformatted) > 0 {
+		return fmt.Errorf("generated files are not gofmt-clean: %s; this is a bug in projgen, please report it", strings.Join(unformatted, ", "))
+	}
+	known := verify.Versions(build.GoMod)
+	known[model.RuntimeModule] = projgenVersion()
+	goModPath := filepath.Join(mod.Dir, "go.mod")
+	reqs, err := verify.Plan(goModPath, mod.GoMod, res.Model.Imports, known)
+	if err != nil {
+		return err
+	}
+	if err := plan.Apply(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdio.Out, header)
+	for _, c := range plan.Changes {
+		if c.Status != write.Unchanged {
+			fmt.Fprintf(stdio.Out, "  %-9s %s\n", c.Status, c.File.Path)
+		}
+	}
+	if err := reqs.Require(ctx, mod.Dir, res.Output.Packages); err != nil {
+		return err
+	}
+	for _, m := range reqs.Missing {
+		fmt.Fprintf(stdio.Out, "go.mod: added %s, which the generated code imports\n", strings.Replace(m, "@", " ", 1))
+	}
+	for _, e := range res.Model.Unprojected {
+		fmt.Fprintf(stdio.Err, "projgen: note: %s.%s (%s) is an event no projection lists; add it to projgen.yaml, with op: ignore if it is left out on purpose\n",
+			e.PackageName, e.Name, e.Pos)
+	}
+	fmt.Fprintf(stdio.Out, "gofmt: ok (%d Go files)\n", countGo(res))
+	tested := "not run (--no-test)"
+	if dirs := changedPackages(plan); !opts.noTest && len(dirs) > 0 {
+		result, err := verify.Test(ctx, mod.Dir, dirs)
+		if errors.Is(err, verify.ErrTestsFailed) {
+			fmt.Fprint(stdio.Out, result.Output)
+			return &exitError{code: ExitFailed, msg: fmt.Sprintf("%s failed; the files are written, fix the problem and run projgen generate", result.Command)}
+		}
+		if err != nil {
+			return err
+		}
+		tested = fmt.Sprintf("ok (%s, %.1fs)", result.Command, result.Duration.Seconds())
+	} else if !opts.noTest {
+		tested = "nothing changed to test"
+	}
+	fmt.Fprintf(stdio.Out, "go test: %s\n", tested)
+	written := plan.Count(write.Create) + plan.Count(write.Update)
+	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written, %d unchanged\n",
+		time.Since(start).Seconds(), written, plan.Count(write.Unchanged))
+	return nil
+}
+
+func countGo(res *generator.Result) int {
+	n := 0
+	for _, f := range res.Output.Files {
+		if strings.HasSuffix(f.Path, ".go") {
+			n++
+		}
+	}
+	return n
+}
+
+// changedPackages returns the package directories whose files changed; a
+// changed migration counts for the package next to it, whose tests apply it.
+func changedPackages(plan *write.Plan) []string {
+	var dirs []string
+	for _, c := range plan.Changes {
+		if c.Status == write.Unchanged {
+			continue
+		}
+		dir := path.Dir(c.File.Path)
+		switch {
+		case strings.HasSuffix(c.File.Path, ".go"):
+		case path.Base(dir) == "migrations":
+			dir = path.Dir(dir)
+		default:
+			continue
+		}
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
+}
+

@@ -1,0 +1,367 @@
+package model
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/names"
+	"github.com/projgen/projgen/projection/migration"
+)
+
+// Input is what Build needs: the configuration, the module, its loaded
+// aggregate packages and the migrations already on disk.
+type Input struct {
+	// Config is projgen.yaml.
+	Config *config.Config
+	// Module is the Go module.
+	Module *load.Module
+	// Packages are the loaded aggregate packages, by import path.
+	Packages map[string]*load.Package
+	// Migrations are the migration files already on disk, by directory
+	// (relative to the module root).
+	Migrations map[string][]migration.Migration
+	// AllowDestructive permits migrations that drop columns or tables, or
+	// change column types.
+	AllowDestructive bool
+}
+
+// Runtime packages that generated code imports.
+const (
+	// RuntimeModule is projgen's own module.
+	RuntimeModule = "github.com/projgen/projgen"
+	// RuntimePackage is the runtime package generated code imports.
+	RuntimePackage = RuntimeModule + "/projection"
+	// RuntimeTestPackage is the test helper package generated tests import.
+	RuntimeTestPackage = RuntimeModule + "/projection/projectiontest"
+	// GomockPackage is gomock, used by the generated mocks.
+	GomockPackage = "go.uber.org/mock/gomock"
+	// GomockModule provides it.
+	GomockModule = "go.uber.org/mock"
+	// UUIDModule is google/uuid.
+	UUIDModule = uuidPath
+)
+
+// Build computes the module's projections, tables and migrations. Errors in
+// projgen.yaml name the line of the setting; errors about events name the
+// Go declaration.
+func Build(in Input) (*Module, error) {
+	b := &builder{in: in, cfg: in.Config}
+	m := &Module{
+		Path:            in.Module.Path,
+		Dir:             in.Module.Dir,
+		MigrationFormat: in.Config.Migrations,
+	}
+	for i := range in.Config.Projections {
+		if p := b.projection(i); p != nil {
+			m.Projections = append(m.Projections, p)
+		}
+	}
+	b.checkNameCollisions(m.Projections)
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	m.Registry = b.registry(m)
+	m.MigrationDirs = b.migrations(m.Projections)
+	m.Unprojected = b.unprojected()
+	m.Imports = imports(m.Projections)
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+type builder struct {
+	in   Input
+	cfg  *config.Config
+	errs diag.List
+}
+
+func (b *builder) errorf(yamlPath, format string, args ...any) *diag.Error {
+	e := diag.Errorf(b.cfg.Pos(yamlPath), format, args...)
+	b.errs = append(b.errs, e)
+	return e
+}
+
+// goPackage returns the package at a module-relative directory.
+func (b *builder) goPackage(dir string, aggregates []string) GoPackage {
+	importPath := b.in.Module.Path
+	if dir != "." {
+		importPath += "/" + dir
+	}
+	for _, a := range aggregates {
+		if pkg := b.in.Packages[a]; pkg != nil && pkg.Path == importPath {
+			return GoPackage{Path: importPath, Name: pkg.Name, Dir: dir}
+		}
+	}
+	return GoPackage{Path: importPath, Name: packageName(path.Base(dir)), Dir: dir}
+}
+
+// packageName derives a Go package name from a directory name: lower case,
+// letters and digits only ("tenant_activity" → "tenantactivity").
+func packageName(dir string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToLower(dir) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) && sb.Len() > 0) {
+			sb.WriteRune(r)
+		}
+	}
+	if sb.Len() == 0 || names.IsGoKeyword(sb.String()) {
+		return "projection" + sb.String()
+	}
+	return sb.String()
+}
+
+func (b *builder) projection(i int) *Projection {
+	cp := &b.cfg.Projections[i]
+	pp := config.ProjectionPath(i)
+	for j, a := range cp.Aggregates {
+		if b.in.Packages[a] == nil {
+			b.errorf(fmt.Sprintf("%s.aggregates[%d]", pp, j), "aggregate package %s was not loaded", a).
+				WithHint("check the import path")
+			return nil
+		}
+	}
+	p := &Projection{
+		Name:         cp.Name,
+		Pattern:      cp.Pattern,
+		Package:      b.goPackage(cp.Dir, cp.Aggregates),
+		MigrationDir: MigrationDirOf(cp.Dir),
+	}
+	p.Names = projectionNames(cp.Name)
+	p.Files = projectionFiles(cp.Dir, cp.Name)
+	p.KeyType = b.aggregateKeyType(cp)
+	t := &tableBuilder{b: b, cp: cp, pp: pp, p: p}
+	if !t.build() {
+		return nil
+	}
+	return p
+}
+
+// MigrationDirOf is the migrations directory of a projection generated
+// into dir: dir/migrations, next to its code.
+func MigrationDirOf(dir string) string { return path.Join(dir, "migrations") }
+
+func projectionNames(name string) Names {
+	base := names.Exported(name)
+	return Names{
+		Base:          base,
+		Projection:    base + "Projection",
+		NewProjection: "New" + base + "Projection",
+		ReadModel:     base + "ReadModel",
+		Postgres:      "Postgres" + base + "ReadModel",
+		NewPostgres:   "NewPostgres" + base + "ReadModel",
+		Mock:          "Mock" + base + "ReadModel",
+		MockRecorder:  "Mock" + base + "ReadModelMockRecorder",
+		NewMock:       "NewMock" + base + "ReadModel",
+	}
+}
+
+func projectionFiles(dir, name string) Files {
+	f := func(suffix string) string { return path.Join(dir, name+suffix) }
+	return Files{
+		ReadModel:    f("_read_model_gen.go"),
+		Projection:   f("_projection_gen.go"),
+		Postgres:     f("_postgres_gen.go"),
+		Mock:         f("_mock_gen_test.go"),
+		Test:         f("_projection_gen_test.go"),
+		PostgresTest: f("_postgres_gen_test.go"),
+	}
+}
+
+// aggregateKeyType is the SQL type of aggregate IDs: the key type recorded
+// for tables keyed by aggregate, otherwise what the aggregates' ID fields
+// say (text if any is a string), uuid by default.
+func (b *builder) aggregateKeyType(cp *config.Projection) string {
+	if cp.Key.From == config.KeyAggregate {
+		return cp.Key.Type
+	}
+	kt := "uuid"
+	for _, a := range cp.Aggregates {
+		if pkg := b.in.Packages[a]; pkg != nil && KeyTypeOf(pkg.IDType) == "text" {
+			kt = "text"
+		}
+	}
+	return kt
+}
+
+// KeyTypeOf returns the SQL type of aggregate IDs of the given Go type:
+// text for strings, uuid otherwise (and when the type is unknown).
+func KeyTypeOf(t *load.Type) string {
+	if t != nil && t.Kind == load.String {
+		return "text"
+	}
+	return "uuid"
+}
+
+// reservedParams are names a parameter must not take: the method's other
+// parameters, the locals and receivers of generated methods, and the
+// packages generated files import.
+var reservedParams = map[string]bool{
+	"ctx": true, "meta": true, "m": true, "p": true, "mr": true, "query": true, "err": true,
+	"ret": true, "ret0": true, "data": true, "context": true, "fmt": true, "projection": true,
+	"uuid": true, "time": true, "gomock": true, "reflect": true, "json": true, "sql": true,
+	"netip": true, "net": true,
+}
+
+// checkNameCollisions reports generated Go names that the user's own code
+// in the same package already declares, and projections whose names clash
+// in one package.
+func (b *builder) checkNameCollisions(ps []*Projection) {
+	owner := map[string]map[string]string{}
+	for i, p := range ps {
+		idx := b.configIndex(p.Name)
+		declared := map[string]string{}
+		for _, pkg := range b.in.Packages {
+			if pkg.Path == p.Package.Path {
+				declared = pkg.Declared
+			}
+		}
+		if owner[p.Package.Path] == nil {
+			owner[p.Package.Path] = map[string]string{}
+		}
+		for _, n := range []string{p.Names.Projection, p.Names.NewProjection, p.Names.ReadModel,
+			p.Names.Postgres, p.Names.NewPostgres, p.Names.Mock, p.Names.MockRecorder, p.Names.NewMock} {
+			if pos, ok := declared[n]; ok {
+				b.errs = append(b.errs, diag.Errorf(pos, "%s is already declared in package %s, and projection %q generates it",
+					n, p.Package.Name, p.Name).
+					WithHint("rename your declaration, or give the projection another name in %s", b.cfg.Pos(config.ProjectionPath(idx)+".name")))
+			}
+			if other, ok := owner[p.Package.Path][n]; ok && other != p.Name {
+				b.errorf(config.ProjectionPath(idx)+".name", "projections %q and %q both generate %s in package %s",
+					other, p.Name, n, p.Package.Name).WithHint("rename one of them")
+			}
+			owner[p.Package.Path][n] = p.Name
+		}
+		for _, m := range p.Methods {
+			if m.Name == "EXPECT" {
+				b.errorf(config.ProjectionPath(idx), "method name EXPECT is taken by the generated mock").
+					WithHint("choose another method name")
+			}
+		}
+		_ = i
+	}
+}
+
+func (b *builder) configIndex(name string) int {
+	_, i := b.cfg.Projection(name)
+	return i
+}
+
+// registry lists every projection and the topic → payload table.
+func (b *builder) registry(m *Module) *Registry {
+	dir := b.cfg.Registry
+	r := &Registry{
+		Package: b.goPackage(dir, nil),
+		File:    path.Join(dir, "projections_gen.go"),
+	}
+	r.Projections = slices.Clone(m.Projections)
+	slices.SortFunc(r.Projections, func(a, c *Projection) int { return strings.Compare(a.Name, c.Name) })
+	byTopic := map[string]*load.Event{}
+	for _, p := range m.Projections {
+		for _, meth := range p.Methods {
+			ev := meth.Event
+			if old, ok := byTopic[meth.Topic]; ok {
+				if old.Package != ev.Package || old.Name != ev.Name {
+					b.errorf(config.ProjectionPath(b.configIndex(p.Name)), "topic %q is the topic of both %s.%s and %s.%s",
+						meth.Topic, old.PackageName, old.Name, ev.PackageName, ev.Name).
+						WithHint("a topic must name one payload type; fix the topic of one of them")
+				}
+				continue
+			}
+			byTopic[meth.Topic] = ev
+			r.EventTypes = append(r.EventTypes, EventType{Topic: meth.Topic, Event: ev})
+		}
+	}
+	sort.Slice(r.EventTypes, func(i, j int) bool { return r.EventTypes[i].Topic < r.EventTypes[j].Topic })
+	return r
+}
+
+// unprojected lists events that discovery finds in the loaded packages but
+// that no projection lists.
+func (b *builder) unprojected() []*load.Event {
+	listed := map[string]bool{}
+	for _, cp := range b.cfg.Projections {
+		for _, e := range cp.Events {
+			agg := cmp.Or(e.Aggregate, cp.Aggregates[0])
+			listed[agg+"."+e.Type] = true
+		}
+	}
+	var out []*load.Event
+	paths := make([]string, 0, len(b.in.Packages))
+	for p := range b.in.Packages {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		for _, e := range b.in.Packages[p].Discovered {
+			if !listed[p+"."+e.Name] {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// imports lists the packages from other modules that generated code
+// imports.
+func imports(ps []*Projection) []Import {
+	out := []Import{
+		{Package: RuntimePackage, Module: RuntimeModule},
+		{Package: RuntimeTestPackage, Module: RuntimeModule, Test: true},
+		{Package: GomockPackage, Module: GomockModule, Test: true},
+	}
+	for _, p := range ps {
+		for _, m := range p.Methods {
+			for _, prm := range m.Params {
+				if usesPath(prm.Type, uuidPath) {
+					return append(out, Import{Package: uuidPath, Module: UUIDModule, Test: true})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func usesPath(t *load.Type, importPath string) bool {
+	if t == nil {
+		return false
+	}
+	if t.Name != nil && t.Name.Path == importPath {
+		return true
+	}
+	if usesPath(t.Elem, importPath) || usesPath(t.Key, importPath) {
+		return true
+	}
+	for _, a := range t.TypeArgs {
+		if usesPath(a, importPath) {
+			return true
+		}
+	}
+	for _, f := range t.Fields {
+		if usesPath(f.Type, importPath) {
+			return true
+		}
+	}
+	return false
+}
+
+// identifier returns name if it fits PostgreSQL's 63-byte limit, and
+// otherwise a shortened name ending in a hash of the whole, so that it
+// stays unique and deterministic.
+func identifier(name string) string {
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:54] + "_" + hex.EncodeToString(sum[:4])
+}

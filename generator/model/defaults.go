@@ -1,0 +1,465 @@
+package model
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/names"
+)
+
+// Choices are what `projgen new` was told, by flags or by the wizard.
+// Empty values take defaults. Event names are type names, qualified by
+// package name ("endpoint.Created") when several aggregates are projected.
+type Choices struct {
+	// Name is the projection's name.
+	Name string
+	// Pattern is simple, denormalized, filtered or cross-aggregate.
+	Pattern string
+	// Table is the table name.
+	Table string
+	// Out is the package directory, relative to the module root.
+	Out string
+	// KeyField keys the rows by an event field (denormalized).
+	KeyField string
+	// KeyColumn names the key column.
+	KeyColumn string
+	// Events are the events to project; empty means the discovered ones.
+	Events []string
+	// Ops, Methods and When are per event.
+	Ops, Methods, When map[string]string
+	// Set gives constant column values per event.
+	Set map[string]map[string]any
+	// Fields limits the projected fields per event.
+	Fields map[string][]string
+	// Columns renames the columns of fields per event: field → column.
+	Columns map[string]map[string]string
+}
+
+// NewProjection computes the projection `projgen new` adds: the given
+// choices, with every other setting at its default, so that the result can
+// be recorded in projgen.yaml and regenerated exactly.
+func NewProjection(mod *load.Module, cfg *config.Config, pkgs []*load.Package, ch Choices) (config.Projection, error) {
+	d := &defaulter{mod: mod, cfg: cfg, pkgs: pkgs, ch: ch}
+	return d.projection()
+}
+
+type defaulter struct {
+	mod  *load.Module
+	cfg  *config.Config
+	pkgs []*load.Package
+	ch   Choices
+}
+
+// chosen is an event picked for the projection.
+type chosen struct {
+	pkg *load.Package
+	ev  *load.Event
+	key string // how the user names it: Type, or pkg.Type
+}
+
+func (d *defaulter) projection() (config.Projection, error) {
+	ch := d.ch
+	if len(d.pkgs) == 0 {
+		return config.Projection{}, diag.Errorf("", "no aggregate given").WithHint("pass --aggregate NAME")
+	}
+	pattern := ch.Pattern
+	if pattern == "" {
+		switch {
+		case len(d.pkgs) > 1:
+			pattern = config.CrossAggregate
+		case ch.KeyField != "":
+			pattern = config.Denormalized
+		case len(ch.When) > 0:
+			pattern = config.Filtered
+		default:
+			pattern = config.Simple
+		}
+	}
+	if !slices.Contains(config.Patterns, pattern) {
+		return config.Projection{}, diag.Errorf("", "unknown pattern %q", pattern).
+			WithHint("use one of %s", strings.Join(config.Patterns, ", "))
+	}
+	if pattern == config.Denormalized && ch.KeyField == "" {
+		return config.Projection{}, diag.Errorf("", "a denormalized projection is keyed by an event field, and none was given").
+			WithHint("pass --key FIELD, such as --key RepositoryID")
+	}
+	if pattern != config.CrossAggregate && len(d.pkgs) > 1 {
+		return config.Projection{}, diag.Errorf("", "pattern %s projects one aggregate, and %d were given", pattern, len(d.pkgs)).
+			WithHint("use --pattern cross-aggregate, or pass one --aggregate")
+	}
+	events, err := d.events(pattern)
+	if err != nil {
+		return config.Projection{}, err
+	}
+	first := d.pkgs[0]
+	p := config.Projection{Pattern: pattern}
+	for _, pkg := range d.pkgs {
+		p.Aggregates = append(p.Aggregates, pkg.Path)
+	}
+	p.Name = cmp.Or(ch.Name, d.defaultName(pattern))
+	p.Table = cmp.Or(ch.Table, names.Plural(p.Name))
+	p.Dir = ch.Out
+	if p.Dir == "" {
+		if pattern == config.CrossAggregate {
+			p.Dir = "projections/" + p.Name
+		} else {
+			p.Dir = d.relDir(first.Dir)
+		}
+	}
+	switch {
+	case pattern == config.CrossAggregate:
+		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, EventPositionKey), From: config.KeyPosition}
+	case ch.KeyField != "":
+		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, sqlName(ch.KeyField)), From: config.KeyField, Field: ch.KeyField}
+	default:
+		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, AggregateIDColumn), From: config.KeyAggregate, Type: KeyTypeOf(first.IDType)}
+	}
+	handled := map[string]bool{}
+	for _, c := range events {
+		handled[c.pkg.Path+"."+c.ev.Name] = true
+	}
+	methods := map[string]bool{}
+	for _, c := range d.all(events) {
+		e, err := d.event(p, pattern, c, handled[c.pkg.Path+"."+c.ev.Name], events, methods)
+		if err != nil {
+			return config.Projection{}, err
+		}
+		p.Events = append(p.Events, e)
+	}
+	return p, d.unused(events)
+}
+
+// unused reports per-event choices that name no chosen event.
+func (d *defaulter) unused(events []chosen) error {
+	known := map[string]bool{}
+	for _, c := range events {
+		known[c.key] = true
+	}
+	for _, m := range []map[string]string{d.ch.Ops, d.ch.Methods, d.ch.When} {
+		for k := range m {
+			if !known[k] {
+				return diag.Errorf("", "%s is not one of the projected events", k).
+					WithHint("the projected events are %s", keys(events))
+			}
+		}
+	}
+	for k := range d.ch.Set {
+		if !known[k] {
+			return diag.Errorf("", "%s is not one of the projected events", k).WithHint("the projected events are %s", keys(events))
+		}
+	}
+	return nil
+}
+
+func keys(events []chosen) string {
+	var out []string
+	for _, c := range events {
+		out = append(out, c.key)
+	}
+	return strings.Join(out, ", ")
+}
+
+func (d *defaulter) relDir(dir string) string {
+	rel, err := filepath.Rel(d.mod.Dir, dir)
+	if err != nil {
+		return "."
+	}
+	return filepath.ToSlash(rel)
+}
+
+func (d *defaulter) defaultName(pattern string) string {
+	switch pattern {
+	case config.Denormalized:
+		n := strings.TrimSuffix(sqlName(d.ch.KeyField), "_id")
+		return cmp.Or(n, "child")
+	case config.CrossAggregate:
+		return "activity"
+	}
+	return sqlName(d.pkgs[0].Name)
+}
+
+// eventKey is how choices name an event: its type name, or pkg.Type when
+// several aggregates are projected.
+func (d *defaulter) eventKey(pkg *load.Package, ev *load.Event) string {
+	if len(d.pkgs) > 1 {
+		return pkg.Name + "." + ev.Name
+	}
+	return ev.Name
+}
+
+// events returns the chosen events: the explicit list, or the discovered
+// events (for a denormalized projection, those that carry the key field).
+func (d *defaulter) events(pattern string) ([]chosen, error) {
+	if len(d.ch.Events) > 0 {
+		var out []chosen
+		for _, name := range d.ch.Events {
+			c, err := d.lookup(name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	var out []chosen
+	for _, pkg := range d.pkgs {
+		if len(pkg.Discovered) == 0 {
+			return nil, d.nothingFound(pkg)
+		}
+		for _, ev := range pkg.Discovered {
+			if pattern == config.Denormalized && !hasField(ev, d.ch.KeyField) {
+				continue
+			}
+			out = append(out, chosen{pkg: pkg, ev: ev, key: d.eventKey(pkg, ev)})
+		}
+	}
+	if len(out) == 0 {
+		return nil, diag.Errorf("", "no event of %s carries the key field %s", d.pkgs[0].Path, d.ch.KeyField).
+			WithHint("pass --key with a field the child events carry, or list them with --events")
+	}
+	return out, nil
+}
+
+func hasField(ev *load.Event, name string) bool {
+	for _, f := range ev.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// all returns every discovered event of the aggregates, with the chosen
+// ones first in their order; the others are recorded as ignored, so that
+// projgen check can tell new events from ones left out on purpose.
+func (d *defaulter) all(events []chosen) []chosen {
+	out := slices.Clone(events)
+	seen := map[string]bool{}
+	for _, c := range events {
+		seen[c.pkg.Path+"."+c.ev.Name] = true
+	}
+	for _, pkg := range d.pkgs {
+		for _, ev := range pkg.Discovered {
+			if !seen[pkg.Path+"."+ev.Name] {
+				out = append(out, chosen{pkg: pkg, ev: ev, key: d.eventKey(pkg, ev)})
+			}
+		}
+	}
+	return out
+}
+
+func (d *defaulter) lookup(name string) (chosen, error) {
+	pkgName, typeName, qualified := strings.Cut(name, ".")
+	if !qualified {
+		typeName = pkgName
+	}
+	var found []chosen
+	var errs []error
+	for _, pkg := range d.pkgs {
+		if qualified && pkg.Name != pkgName && !strings.HasSuffix(pkg.Path, "/"+pkgName) {
+			continue
+		}
+		ev, err := pkg.Event(typeName)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		found = append(found, chosen{pkg: pkg, ev: ev, key: d.eventKey(pkg, ev)})
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		if len(errs) == 1 {
+			return chosen{}, errs[0]
+		}
+		return chosen{}, diag.Errorf("", "no aggregate has an event %s", name).
+			WithHint("qualify it with its package name, such as endpoint.Created")
+	}
+	var qs []string
+	for _, f := range found {
+		qs = append(qs, f.pkg.Name+"."+f.ev.Name)
+	}
+	return chosen{}, diag.Errorf("", "event %s is ambiguous", name).WithHint("qualify it: %s", strings.Join(qs, " or "))
+}
+
+// nothingFound reports a package in which discovery found no events.
+func (d *defaulter) nothingFound(pkg *load.Package) error {
+	e := diag.Errorf("", "found no events in %s", pkg.Path)
+	cands := pkg.Candidates()
+	if len(cands) == 0 {
+		return e.WithHint("it declares no exported types; events are Go types, usually structs")
+	}
+	return e.WithHint("projgen looks for, in order: --events, //projgen:event markers, types passed to a Register call, "+
+		"types with an EventType() or GetType() method, and structs in events.go.\n"+
+		"Its types that could be events: %s.\nPass --events %s, or mark them with %s.",
+		strings.Join(cands, ", "), strings.Join(cands[:min(len(cands), 3)], ","), load.Marker)
+}
+
+// event computes one event's settings.
+func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled bool, events []chosen, methods map[string]bool) (config.Event, error) {
+	e := config.Event{Type: c.ev.Name}
+	if len(d.pkgs) > 1 {
+		e.Aggregate = c.pkg.Path
+	}
+	if !handled {
+		e.Op = config.Ignore
+		return e, nil
+	}
+	topic, err := d.topic(c)
+	if err != nil {
+		return e, err
+	}
+	e.Topic = topic
+	e.Op = cmp.Or(d.ch.Ops[c.key], d.defaultOp(pattern, c, events))
+	if !slices.Contains(config.Operations, e.Op) {
+		return e, diag.Errorf("", "unknown operation %q for %s", e.Op, c.key).
+			WithHint("use one of %s", strings.Join(config.Operations, ", "))
+	}
+	if e.Op == config.Ignore {
+		return e, nil
+	}
+	e.When = d.ch.When[c.key]
+	e.Fields = d.ch.Fields[c.key]
+	e.Columns = d.ch.Columns[c.key]
+	e.Set = d.ch.Set[c.key]
+	if e.Set == nil {
+		e.Set = d.defaultSet(pattern, e.Op, c, events)
+	}
+	if e.Op == config.Set && len(e.Set) == 0 {
+		e.Set = map[string]any{"is_" + sqlName(c.ev.Name): true}
+	}
+	e.Method = d.ch.Methods[c.key]
+	if e.Method == "" {
+		e.Method = d.defaultMethod(e.Op, c, methods)
+	}
+	methods[e.Method] = true
+	return e, nil
+}
+
+// topic is the topic the source gives the event, or the topics template's.
+func (d *defaulter) topic(c chosen) (string, error) {
+	if c.ev.Topic != "" {
+		return c.ev.Topic, nil
+	}
+	tmpl, err := template.New("topics").Option("missingkey=error").Parse(d.cfg.Topics)
+	if err != nil {
+		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template: %v", err)
+	}
+	var b bytes.Buffer
+	data := map[string]string{"ImportPath": c.pkg.Path, "Package": c.pkg.Name, "Type": c.ev.Name}
+	if err := tmpl.Execute(&b, data); err != nil {
+		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template: %v", err).
+			WithHint("use {{.ImportPath}}, {{.Package}} and {{.Type}}")
+	}
+	return b.String(), nil
+}
+
+// defaultOp follows the event's name: Created, Added and Registered
+// insert; Deleted and Removed delete; others update, or, when they carry
+// no fields, set a flag. A cross-aggregate projection appends.
+//
+// In a projection keyed by aggregate ID, an event that adds or removes
+// something other than the aggregate (RepositoryAdded in an installation)
+// concerns a child entity: upserting or deleting the aggregate's row would
+// be wrong, so it is ignored, and belongs in a denormalized projection.
+func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) string {
+	if pattern == config.CrossAggregate {
+		return config.Append
+	}
+	words := names.Words(c.ev.Name)
+	for i := len(words) - 1; i >= 0; i-- {
+		op := ""
+		switch strings.ToLower(words[i]) {
+		case "created", "added", "registered":
+			op = config.Insert
+		case "deleted", "removed":
+			op = config.Delete
+		default:
+			continue
+		}
+		if pattern != config.Denormalized && i > 0 && !d.isAggregateName(c.pkg, strings.Join(words[:i], "")) {
+			return config.Ignore
+		}
+		return op
+	}
+	if len(c.ev.Fields) == 0 && c.ev.IsStruct() {
+		return config.Set
+	}
+	return config.Update
+}
+
+// isAggregateName reports whether name names the package's aggregate.
+func (d *defaulter) isAggregateName(pkg *load.Package, name string) bool {
+	name = strings.ToLower(name)
+	return name == strings.ToLower(pkg.Aggregate) || name == strings.ToLower(strings.ReplaceAll(pkg.Name, "_", ""))
+}
+
+// negations pair events that undo each other, so that the second sets the
+// first's flag back to false: Suspended and Unsuspended.
+var negations = []struct{ prefix, positive, negative string }{
+	{prefix: "Un"}, {prefix: "De"}, {prefix: "Dis"},
+	{positive: "Enabled", negative: "Disabled"},
+	{positive: "Opened", negative: "Closed"},
+}
+
+// defaultSet gives a fieldless set event a boolean flag: Suspended sets
+// is_suspended to true, and Unsuspended sets it back to false. A
+// cross-aggregate event records what happened in activity_type.
+func (d *defaulter) defaultSet(pattern, op string, c chosen, events []chosen) map[string]any {
+	if pattern == config.CrossAggregate {
+		return map[string]any{"activity_type": sqlName(c.pkg.Name) + "_" + sqlName(c.ev.Name)}
+	}
+	if op != config.Set {
+		return nil
+	}
+	name := c.ev.Name
+	for _, n := range negations {
+		for _, other := range events {
+			if other.pkg != c.pkg {
+				continue
+			}
+			o := other.ev.Name
+			switch {
+			case n.prefix != "" && strings.EqualFold(name, n.prefix+o):
+				return map[string]any{"is_" + sqlName(o): false}
+			case n.positive != "" && strings.HasSuffix(name, n.negative) &&
+				o == strings.TrimSuffix(name, n.negative)+n.positive:
+				return map[string]any{"is_" + sqlName(o): false}
+			}
+		}
+	}
+	return map[string]any{"is_" + sqlName(name): true}
+}
+
+// defaultMethod names the method after the event (Suspended →
+// SuspendInstallation, RepositoryAdded → AddRepository); appends are
+// Record<Aggregate><Event>. A name already taken gets the aggregate's name.
+func (d *defaulter) defaultMethod(op string, c chosen, taken map[string]bool) string {
+	object := names.Exported(cmp.Or(c.pkg.Aggregate, c.pkg.Name))
+	var m string
+	if op == config.Append {
+		ev := c.ev.Name
+		if strings.HasPrefix(ev, object) {
+			ev = strings.TrimPrefix(ev, object)
+		}
+		m = "Record" + object + ev
+	} else {
+		m = names.MethodName(c.ev.Name, object)
+	}
+	if taken[m] {
+		m += object
+	}
+	for n := 2; taken[m]; n++ {
+		m = fmt.Sprintf("%s%d", strings.TrimRight(m, "0123456789"), n)
+	}
+	return m
+}

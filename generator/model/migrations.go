@@ -1,0 +1,162 @@
+package model
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/schema"
+	"github.com/projgen/projgen/projection/migration"
+)
+
+// MigrationDir is one directory of migrations: what is there, and what is
+// to be added.
+type MigrationDir struct {
+	// Dir is the directory, relative to the module root.
+	Dir string
+	// Format is golang-migrate or goose.
+	Format string
+	// Existing are the migrations already there.
+	Existing []migration.Migration
+	// Tables are the wanted tables whose migrations live here.
+	Tables []*Table
+	// New are the migrations to write, in version order.
+	New []*Migration
+}
+
+// Migration is a migration to write.
+type Migration struct {
+	// Version is its number.
+	Version int64
+	// Name describes it: create_installations, add_plan_to_installations.
+	Name string
+	// Changes are its steps.
+	Changes []schema.Change
+	// UpFile is the file of the up migration (the only file for goose),
+	// relative to the module root.
+	UpFile string
+	// DownFile is the file of the down migration, empty for goose.
+	DownFile string
+}
+
+// VersionWidth is the number of digits of migration versions.
+const VersionWidth = 6
+
+// Schema returns the table as the schema package describes it.
+func (t *Table) Schema() *schema.Table {
+	st := &schema.Table{Name: t.Name, PrimaryKey: []string{t.Key.Name}}
+	for _, c := range t.Columns {
+		st.Columns = append(st.Columns, &schema.Column{
+			Name: c.Name, Type: schema.NormalizeType(c.SQLType), NotNull: c.NotNull, Default: c.Default,
+		})
+	}
+	for _, ix := range t.Indexes {
+		st.Indexes = append(st.Indexes, &schema.Index{Name: ix.Name, Columns: ix.Columns})
+	}
+	return st
+}
+
+// migrations replays each directory's migrations and plans the new ones
+// that bring its tables to what the projections want.
+func (b *builder) migrations(ps []*Projection) []*MigrationDir {
+	byDir := map[string]*MigrationDir{}
+	var dirs []*MigrationDir
+	for _, p := range ps {
+		md := byDir[p.MigrationDir]
+		if md == nil {
+			md = &MigrationDir{Dir: p.MigrationDir, Format: b.cfg.Migrations, Existing: b.in.Migrations[p.MigrationDir]}
+			byDir[p.MigrationDir] = md
+			dirs = append(dirs, md)
+		}
+		md.Tables = append(md.Tables, p.Table)
+	}
+	for _, md := range dirs {
+		b.plan(md, ps)
+	}
+	slices.SortFunc(dirs, func(a, c *MigrationDir) int { return strings.Compare(a.Dir, c.Dir) })
+	return dirs
+}
+
+func (b *builder) plan(md *MigrationDir, ps []*Projection) {
+	current := &schema.Schema{}
+	next := int64(1)
+	for _, m := range md.Existing {
+		if err := current.Apply(m.Up); err != nil {
+			b.errs = append(b.errs, diag.Errorf(diag.Rel(path.Join(b.in.Module.Dir, md.Dir, m.Files[0])), "%v", err).
+				WithHint("projgen replays the migrations to learn the current tables; fix the statement, or write it in a form projgen reads"))
+			return
+		}
+		next = m.Version + 1
+	}
+	for _, t := range md.Tables {
+		changes := schema.Diff(current.Table(t.Name), t.Schema())
+		if len(changes) == 0 {
+			continue
+		}
+		if !b.in.AllowDestructive {
+			if d := destructive(changes); len(d) > 0 {
+				b.destructiveError(t, d, ps)
+				continue
+			}
+		}
+		m := &Migration{Version: next, Name: migrationName(t.Name, changes), Changes: changes}
+		prefix := path.Join(md.Dir, fmt.Sprintf("%0*d_%s", VersionWidth, next, m.Name))
+		if md.Format == config.GooseFormat {
+			m.UpFile = prefix + ".sql"
+		} else {
+			m.UpFile, m.DownFile = prefix+".up.sql", prefix+".down.sql"
+		}
+		md.New = append(md.New, m)
+		next++
+	}
+}
+
+func destructive(changes []schema.Change) []schema.Change {
+	var out []schema.Change
+	for _, c := range changes {
+		if c.Destructive() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (b *builder) destructiveError(t *Table, changes []schema.Change, ps []*Projection) {
+	var what []string
+	for _, c := range changes {
+		what = append(what, c.String())
+	}
+	name := ""
+	for _, p := range ps {
+		if p.Table == t {
+			name = p.Name
+		}
+	}
+	b.errorf(config.ProjectionPath(b.configIndex(name)),
+		"table %s would need a destructive migration: %s", t.Name, strings.Join(what, "; ")).
+		WithHint("the existing migrations create the table with columns the events no longer give it.\n" +
+			"If a field was renamed, keep its old column with columns: {NewName: old_column} on the event in projgen.yaml.\n" +
+			"If the data may go, run again with --allow-destructive to write a migration that drops or changes it.")
+}
+
+// migrationName names a migration after what it does.
+func migrationName(table string, changes []schema.Change) string {
+	if len(changes) == 1 && changes[0].Kind == schema.CreateTable {
+		return "create_" + table
+	}
+	var added []string
+	for _, c := range changes {
+		if c.Kind != schema.AddColumn {
+			return "alter_" + table
+		}
+		added = append(added, c.Column.Name)
+	}
+	name := "add_" + strings.Join(added, "_and_") + "_to_" + table
+	if len(added) > 3 || len(name) > 80 {
+		return "alter_" + table
+	}
+	return name
+}

@@ -1,0 +1,296 @@
+// Package model turns projgen.yaml and the loaded events into everything
+// the renderers write: projections with their Go names, read-model
+// methods with their parameters, tables with their columns, and the
+// migrations that bring the database to those tables. Every name is
+// computed here, once; renderers only print.
+package model
+
+import (
+	"github.com/projgen/projgen/generator/load"
+)
+
+// Module is everything projgen generates for one Go module.
+type Module struct {
+	// Path is the module path.
+	Path string
+	// Dir is the module root, absolute.
+	Dir string
+	// MigrationFormat is golang-migrate or goose.
+	MigrationFormat string
+	// Projections are the module's projections, in projgen.yaml order.
+	Projections []*Projection
+	// Registry is the package that lists every projection.
+	Registry *Registry
+	// MigrationDirs are the migration directories, with the migrations
+	// that are to be written, sorted by directory.
+	MigrationDirs []*MigrationDir
+	// Unprojected lists, for messages, events that discovery finds in an
+	// aggregate package but that no projection lists, handled or ignored.
+	Unprojected []*load.Event
+	// Imports are the packages generated code imports from outside the
+	// standard library and the module, with the modules that provide them.
+	Imports []Import
+}
+
+// Import is a package imported by generated code from another module.
+type Import struct {
+	// Package is the import path.
+	Package string
+	// Module is the module that provides it.
+	Module string
+	// Test is true when only tests import it.
+	Test bool
+}
+
+// GoPackage is a Go package that generated files belong to.
+type GoPackage struct {
+	// Path is the import path.
+	Path string
+	// Name is the package name.
+	Name string
+	// Dir is the directory, slash-separated and relative to the module root.
+	Dir string
+}
+
+// Projection is one projection: its Go types, its read model's methods and
+// its table.
+type Projection struct {
+	// Name is the projection's name, snake_case; Name() returns it.
+	Name string
+	// Pattern is the seed pattern it follows.
+	Pattern string
+	// Package is where its files go.
+	Package GoPackage
+	// Names are its Go identifiers.
+	Names Names
+	// Files are the names of its files, relative to the module root.
+	Files Files
+	// Methods are the read model's methods, one per handled event, in
+	// projgen.yaml order.
+	Methods []*Method
+	// Ignored are the events listed with op ignore.
+	Ignored []*load.Event
+	// Table is the read-model table.
+	Table *Table
+	// KeyType is the SQL type of aggregate IDs in this projection (uuid or
+	// text), which also picks sample IDs in tests.
+	KeyType string
+	// MigrationDir is the directory of its migrations, relative to the
+	// module root.
+	MigrationDir string
+}
+
+// Names are a projection's Go identifiers.
+type Names struct {
+	// Base is the exported form of the projection's name, "Installation".
+	Base string
+	// Projection is the projection type, "InstallationProjection".
+	Projection string
+	// NewProjection is its constructor.
+	NewProjection string
+	// ReadModel is the read-model interface, "InstallationReadModel".
+	ReadModel string
+	// Postgres is the Postgres read model, "PostgresInstallationReadModel".
+	Postgres string
+	// NewPostgres is its constructor.
+	NewPostgres string
+	// Mock is the gomock mock of the read model.
+	Mock string
+	// MockRecorder is the mock's recorder type.
+	MockRecorder string
+	// NewMock is the mock's constructor.
+	NewMock string
+}
+
+// Files are the files of one projection, relative to the module root.
+type Files struct {
+	ReadModel    string
+	Projection   string
+	Postgres     string
+	Mock         string
+	Test         string
+	PostgresTest string
+}
+
+// Method is one read-model method: the event it applies and what it does.
+type Method struct {
+	// Name is the method name.
+	Name string
+	// Event is the event it applies.
+	Event *load.Event
+	// Topic is the event's topic.
+	Topic string
+	// Op is insert, update, set, delete or append.
+	Op string
+	// Params are the event values passed to the method, after ctx and meta.
+	Params []*Param
+	// When is the condition under which the projection calls the method,
+	// or nil.
+	When *Condition
+	// Writes are the columns the statement writes and where each value
+	// comes from, key first.
+	Writes []*Write
+	// ByAggregate is true when the method applies to every row of the
+	// aggregate (an event that does not carry a field-keyed table's key).
+	ByAggregate bool
+	// KeyParam is the parameter that keys the row in a field-keyed table.
+	KeyParam *Param
+}
+
+// Param is one parameter of a read-model method, taken from the event.
+type Param struct {
+	// Name is the Go parameter name.
+	Name string
+	// Field is the event field it comes from; nil when the whole payload
+	// is passed (non-struct events).
+	Field *load.Field
+	// Type is its Go type.
+	Type *load.Type
+	// Column is the column it is written to.
+	Column *Column
+	// Conv says how it is passed to pgx.
+	Conv Conversion
+}
+
+// Conversion says how a Go value is passed to pgx.
+type Conversion int
+
+const (
+	// AsIs passes the value unchanged; pgx encodes it.
+	AsIs Conversion = iota
+	// ByteSlice passes a byte array as a slice, value[:], for bytea.
+	ByteSlice
+)
+
+// Source says where a written value comes from.
+type Source int
+
+// Value sources.
+const (
+	// FromParam is a method parameter.
+	FromParam Source = iota
+	// FromAggregateID is meta.AggregateID.
+	FromAggregateID
+	// FromVersion is meta.Version.
+	FromVersion
+	// FromPosition is meta.Position.
+	FromPosition
+	// FromTimestamp is meta.Timestamp.
+	FromTimestamp
+	// FromConstant is a constant from projgen.yaml.
+	FromConstant
+)
+
+// Write is one column a statement writes or matches.
+type Write struct {
+	// Column is the column.
+	Column *Column
+	// Source is where the value comes from.
+	Source Source
+	// Param is the parameter, for FromParam.
+	Param *Param
+	// Constant is the value, for FromConstant: bool, int64, float64,
+	// string or nil.
+	Constant any
+}
+
+// Table is a read-model table.
+type Table struct {
+	// Name is the table name.
+	Name string
+	// Key is the key column.
+	Key *Column
+	// KeyFrom is aggregate, field or position.
+	KeyFrom string
+	// Columns are all columns in order: key, bookkeeping, then data.
+	Columns []*Column
+	// Indexes are the secondary indexes.
+	Indexes []*Index
+	// AppendOnly is true for tables with one row per event.
+	AppendOnly bool
+}
+
+// Column lookup by name.
+func (t *Table) Column(name string) *Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Role says what a column holds.
+type Role int
+
+// Column roles.
+const (
+	// DataColumn holds an event field or a constant.
+	DataColumn Role = iota
+	// KeyColumn is the table's primary key.
+	KeyColumn
+	// AggregateColumn holds the aggregate ID in tables keyed otherwise.
+	AggregateColumn
+	// VersionColumn holds the aggregate version of the last applied event.
+	VersionColumn
+	// PositionColumn holds the position of the last applied event.
+	PositionColumn
+	// CreatedColumn holds the timestamp of the event that created the row.
+	CreatedColumn
+	// UpdatedColumn holds the timestamp of the last applied event.
+	UpdatedColumn
+)
+
+// Column is a table column.
+type Column struct {
+	// Name is the column name, unquoted.
+	Name string
+	// SQLType is its PostgreSQL type, such as text or numeric(20).
+	SQLType string
+	// NotNull is true for NOT NULL columns.
+	NotNull bool
+	// Default is a SQL literal default, or empty.
+	Default string
+	// Role says what it holds.
+	Role Role
+	// GoType is the Go type written to it, for data columns fed by fields.
+	GoType *load.Type
+}
+
+// Index is a secondary index.
+type Index struct {
+	// Name is the index name.
+	Name string
+	// Columns are the indexed columns.
+	Columns []string
+}
+
+// Registry is the generated package that lists every projection of the
+// module and the topic → payload table.
+type Registry struct {
+	// Package is where it goes.
+	Package GoPackage
+	// File is its file, relative to the module root.
+	File string
+	// Projections are all projections, sorted by name.
+	Projections []*Projection
+	// EventTypes are the topic → payload entries, sorted by topic.
+	EventTypes []EventType
+}
+
+// EventType maps a topic to its payload type.
+type EventType struct {
+	Topic string
+	Event *load.Event
+}
+
+// Condition is a filter on an event's fields.
+type Condition struct {
+	// Source is the condition as written in projgen.yaml.
+	Source string
+	// Expr is its parsed form.
+	Expr Expr
+	// Holds and Fails are field values that make the condition hold and
+	// fail, for the generated tests: field name → value.
+	Holds, Fails map[string]Sample
+}

@@ -1,0 +1,525 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/names"
+)
+
+// Bookkeeping column names.
+const (
+	AggregateIDColumn = "aggregate_id"
+	VersionColumnName    = "aggregate_version"
+	PositionColumnName   = "last_position"
+	CreatedAtColumn   = "created_at"
+	UpdatedAtColumn   = "updated_at"
+	EventPositionKey  = "position"
+)
+
+// tableBuilder builds one projection's methods and table.
+type tableBuilder struct {
+	b  *builder
+	cp *config.Projection
+	pp string
+	p  *Projection
+
+	table  *Table
+	origin map[string]string // column → what first set it, for messages
+	writes map[string][]int  // column → indexes of methods that write it
+	ok     bool
+}
+
+func (t *tableBuilder) eventPath(j int) string {
+	return config.EventPath(t.b.configIndex(t.cp.Name), j)
+}
+
+func (t *tableBuilder) errorf(yamlPath, format string, args ...any) {
+	t.b.errorf(yamlPath, format, args...)
+	t.ok = false
+}
+
+func (t *tableBuilder) build() bool {
+	t.ok = true
+	t.origin = map[string]string{}
+	t.writes = map[string][]int{}
+	t.table = &Table{Name: t.cp.Table, KeyFrom: t.cp.Key.From, AppendOnly: t.cp.Key.From == config.KeyPosition}
+	t.p.Table = t.table
+	t.keyAndBookkeeping()
+	for j := range t.cp.Events {
+		t.event(j)
+	}
+	if !t.ok {
+		return false
+	}
+	t.nullability()
+	t.indexes()
+	return t.ok
+}
+
+func (t *tableBuilder) addColumn(c *Column, origin string) *Column {
+	t.table.Columns = append(t.table.Columns, c)
+	t.origin[c.Name] = origin
+	return c
+}
+
+// keyAndBookkeeping adds the key and the columns every table has.
+func (t *tableBuilder) keyAndBookkeeping() {
+	k := t.cp.Key
+	switch k.From {
+	case config.KeyAggregate:
+		t.table.Key = t.addColumn(&Column{Name: k.Column, SQLType: k.Type, NotNull: true, Role: KeyColumn}, "the key")
+	case config.KeyPosition:
+		t.table.Key = t.addColumn(&Column{Name: k.Column, SQLType: "bigint", NotNull: true, Role: KeyColumn}, "the key")
+	case config.KeyField:
+		// The type comes from the events; set when the first event is seen.
+		t.table.Key = t.addColumn(&Column{Name: k.Column, NotNull: true, Role: KeyColumn}, "the key")
+	}
+	if k.From != config.KeyAggregate {
+		t.bookkeeping(AggregateIDColumn, t.p.KeyType, AggregateColumn)
+	}
+	t.bookkeeping(VersionColumnName, "bigint", VersionColumn)
+	if !t.table.AppendOnly {
+		t.bookkeeping(PositionColumnName, "bigint", PositionColumn)
+	}
+	t.bookkeeping(CreatedAtColumn, "timestamptz", CreatedColumn)
+	if !t.table.AppendOnly {
+		t.bookkeeping(UpdatedAtColumn, "timestamptz", UpdatedColumn)
+	}
+}
+
+func (t *tableBuilder) bookkeeping(name, sqlType string, role Role) {
+	if name == t.table.Key.Name {
+		t.errorf(t.pp+".key.column", "key column %q is also a bookkeeping column of every table", name)
+		return
+	}
+	t.addColumn(&Column{Name: name, SQLType: sqlType, NotNull: true, Role: role}, "bookkeeping")
+}
+
+func (t *tableBuilder) event(j int) {
+	ce := &t.cp.Events[j]
+	ep := t.eventPath(j)
+	pkg := t.b.in.Packages[cmp.Or(ce.Aggregate, t.cp.Aggregates[0])]
+	ev, err := pkg.Event(ce.Type)
+	if err != nil {
+		t.errorf(ep+".type", "event %s: %v", ce.Type, err)
+		return
+	}
+	if ce.Op == config.Ignore {
+		t.p.Ignored = append(t.p.Ignored, ev)
+		return
+	}
+	m := &Method{Name: ce.Method, Event: ev, Topic: ce.Topic, Op: ce.Op}
+	idx := len(t.p.Methods)
+	t.p.Methods = append(t.p.Methods, m)
+	if ce.When != "" {
+		cond, err := ParseCondition(ce.When, ev)
+		if err != nil {
+			t.errorf(ep+".when", "event %s: %v", ev.Name, err)
+		}
+		m.When = cond
+	}
+	t.params(m, ce, ep)
+	if !t.ok {
+		return
+	}
+	t.methodWrites(m, idx, ce, ep)
+}
+
+// params computes the method's parameters: the event's projected fields,
+// or the whole payload of a non-struct event. Deletes take only the key.
+func (t *tableBuilder) params(m *Method, ce *config.Event, ep string) {
+	ev := m.Event
+	used := map[string]bool{}
+	param := func(f *load.Field, typ *load.Type, goName string) *Param {
+		name := names.Param(goName, reservedParams)
+		base := name
+		for n := 2; used[name]; n++ {
+			name = fmt.Sprintf("%s%d", base, n)
+		}
+		used[name] = true
+		return &Param{Name: name, Field: f, Type: typ}
+	}
+	keyField := ""
+	if t.cp.Key.From == config.KeyField {
+		keyField = t.cp.Key.Field
+	}
+	if !ev.IsStruct() {
+		if len(ce.Fields) > 0 {
+			t.errorf(ep+".fields", "event %s is a %s, not a struct, so it has no fields to choose", ev.Name, ev.Type)
+			return
+		}
+		if keyField != "" && m.Op != config.Delete {
+			t.errorf(ep, "event %s is a %s, so it cannot carry the key field %s", ev.Name, ev.Type, keyField)
+			return
+		}
+		if m.Op != config.Delete {
+			m.Params = append(m.Params, param(nil, ev.Type, ev.Name))
+		}
+		return
+	}
+	byName := map[string]*load.Field{}
+	for _, f := range ev.Fields {
+		byName[f.Name] = f
+	}
+	selected := ev.Fields
+	if len(ce.Fields) > 0 {
+		selected = nil
+		for _, name := range ce.Fields {
+			f := byName[name]
+			if f == nil {
+				t.errorf(ep+".fields", "event %s has no field %s (its fields: %s)", ev.Name, name, fieldList(ev))
+				continue
+			}
+			selected = append(selected, f)
+		}
+	}
+	for name := range ce.Columns {
+		if byName[name] == nil {
+			t.errorf(ep+".columns", "event %s has no field %s (its fields: %s)", ev.Name, name, fieldList(ev))
+		}
+	}
+	if keyField != "" {
+		kf := byName[keyField]
+		switch {
+		case kf == nil && (m.Op == config.Insert || m.Op == config.Append):
+			t.errorf(ep, "event %s has no field %s, which keys table %s, so it cannot insert a row (its fields: %s)",
+				ev.Name, keyField, t.table.Name, fieldList(ev))
+			return
+		case kf == nil:
+			m.ByAggregate = true
+		default:
+			m.KeyParam = param(kf, kf.Type, kf.Name)
+			m.Params = append(m.Params, m.KeyParam)
+		}
+	}
+	if m.Op == config.Delete {
+		return
+	}
+	for _, f := range selected {
+		if f.Name == keyField {
+			continue
+		}
+		m.Params = append(m.Params, param(f, f.Type, f.Name))
+	}
+}
+
+func fieldList(ev *load.Event) string {
+	var out []string
+	for _, f := range ev.Fields {
+		out = append(out, f.Name)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+// methodWrites assigns columns to the method's parameters and constants,
+// and lists what its statement writes.
+func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep string) {
+	key := &Write{Column: t.table.Key}
+	switch t.cp.Key.From {
+	case config.KeyAggregate:
+		key.Source = FromAggregateID
+	case config.KeyPosition:
+		key.Source = FromPosition
+	case config.KeyField:
+		if m.KeyParam != nil {
+			t.keyParam(m, ep)
+			key.Source, key.Param = FromParam, m.KeyParam
+		} else {
+			key = &Write{Column: t.table.Column(AggregateIDColumn), Source: FromAggregateID}
+		}
+	}
+	m.Writes = append(m.Writes, key)
+	meta := func(name string, src Source) {
+		if c := t.table.Column(name); c != nil {
+			m.Writes = append(m.Writes, &Write{Column: c, Source: src})
+		}
+	}
+	switch m.Op {
+	case config.Delete:
+		meta(VersionColumnName, FromVersion)
+		return
+	case config.Insert, config.Append:
+		if t.cp.Key.From != config.KeyAggregate && key.Column.Name != AggregateIDColumn {
+			meta(AggregateIDColumn, FromAggregateID)
+		}
+		meta(VersionColumnName, FromVersion)
+		meta(PositionColumnName, FromPosition)
+		meta(CreatedAtColumn, FromTimestamp)
+		meta(UpdatedAtColumn, FromTimestamp)
+	default:
+		meta(VersionColumnName, FromVersion)
+		meta(PositionColumnName, FromPosition)
+		meta(UpdatedAtColumn, FromTimestamp)
+	}
+	inEvent := map[string]string{}
+	for _, prm := range m.Params {
+		if prm == m.KeyParam {
+			continue
+		}
+		colName, explicit := t.columnName(m, prm, ce)
+		if other, dup := inEvent[colName]; dup {
+			t.errorf(ep, "fields %s and %s of event %s both go to column %s", other, prm.goName(m), m.Event.Name, colName)
+			continue
+		}
+		inEvent[colName] = prm.goName(m)
+		ct, err := MapType(prm.Type)
+		if err != nil {
+			t.errorf(ep, "field %s of event %s (%s): %v", prm.goName(m), m.Event.Name, prm.pos(m), err)
+			continue
+		}
+		if c := t.table.Column(colName); c != nil && c.Role != DataColumn {
+			if explicit {
+				t.errorf(ep+".columns", "column %s of field %s is also a bookkeeping column", colName, prm.goName(m))
+				continue
+			}
+			colName = identifier("event_" + colName)
+		}
+		col := t.dataColumn(colName, ct.SQL, fmt.Sprintf("field %s.%s", m.Event.Name, prm.goName(m)), ep)
+		if col == nil {
+			continue
+		}
+		if col.GoType == nil {
+			col.GoType = prm.Type
+		}
+		prm.Column, prm.Conv = col, ct.Conv
+		t.writes[col.Name] = append(t.writes[col.Name], idx)
+		if ct.Nullable {
+			t.origin[col.Name+"\x00nullable"] = "yes"
+		}
+		m.Writes = append(m.Writes, &Write{Column: col, Source: FromParam, Param: prm})
+	}
+	for _, name := range slices.Sorted(maps.Keys(ce.Set)) {
+		v, sqlType, err := normalizeConstant(ce.Set[name])
+		if err != nil {
+			t.errorf(ep+".set."+name, "set %s: %v", name, err)
+			continue
+		}
+		if _, dup := inEvent[name]; dup {
+			t.errorf(ep+".set."+name, "column %s is set both from field %s and as a constant", name, inEvent[name])
+			continue
+		}
+		col := t.table.Column(name)
+		switch {
+		case col != nil && col.Role != DataColumn:
+			t.errorf(ep+".set."+name, "column %s is a bookkeeping column; projgen sets it", name)
+			continue
+		case col != nil:
+			if !constantFits(v, col.SQLType) {
+				t.errorf(ep+".set."+name, "cannot set column %s (%s, from %s) to %#v", name, col.SQLType, t.origin[name], v)
+				continue
+			}
+		case sqlType == "":
+			t.errorf(ep+".set."+name, "column %s is set to null, but no field gives it a type", name)
+			continue
+		default:
+			col = t.dataColumn(name, sqlType, fmt.Sprintf("set %s in event %s", name, m.Event.Name), ep)
+		}
+		if v == nil {
+			t.origin[name+"\x00nullable"] = "yes"
+		}
+		t.writes[name] = append(t.writes[name], idx)
+		m.Writes = append(m.Writes, &Write{Column: col, Source: FromConstant, Constant: v})
+	}
+}
+
+// keyParam gives a field-keyed table's key column its type from the key
+// field, and checks that every event's key field has that type.
+func (t *tableBuilder) keyParam(m *Method, ep string) {
+	ct, err := MapType(m.KeyParam.Type)
+	if err != nil {
+		t.errorf(ep, "key field %s of event %s: %v", m.KeyParam.Field.Name, m.Event.Name, err)
+		return
+	}
+	if ct.Nullable || ct.SQL == "jsonb" || strings.HasSuffix(ct.SQL, "[]") {
+		t.errorf(ep, "key field %s of event %s is a %s, which cannot key a row", m.KeyParam.Field.Name, m.Event.Name, m.KeyParam.Type)
+		return
+	}
+	key := t.table.Key
+	switch key.SQLType {
+	case "":
+		key.SQLType, key.GoType = ct.SQL, m.KeyParam.Type
+		t.origin[key.Name] = fmt.Sprintf("field %s.%s", m.Event.Name, m.KeyParam.Field.Name)
+	case ct.SQL:
+	default:
+		t.errorf(ep, "key field %s of event %s maps to %s, but %s maps it to %s",
+			m.KeyParam.Field.Name, m.Event.Name, ct.SQL, t.origin[key.Name], key.SQLType)
+	}
+	m.KeyParam.Column, m.KeyParam.Conv = key, ct.Conv
+}
+
+// columnName is the column of a parameter: the name set in columns:, else
+// the json tag's name, else the field's name, in snake_case.
+func (t *tableBuilder) columnName(m *Method, prm *Param, ce *config.Event) (string, bool) {
+	if prm.Field == nil {
+		return identifier(sqlName(m.Event.Name)), false
+	}
+	if c, ok := ce.Columns[prm.Field.Name]; ok {
+		return c, true
+	}
+	return identifier(sqlName(cmp.Or(prm.Field.JSON, prm.Field.Name))), false
+}
+
+// sqlName turns a Go or JSON name into a lower-case SQL name of letters,
+// digits and underscores.
+func sqlName(s string) string {
+	snake := names.Snake(s)
+	var b strings.Builder
+	for _, r := range snake {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '_' && b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
+			b.WriteRune(r)
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "_")
+	if out == "" || out[0] >= '0' && out[0] <= '9' {
+		out = "c_" + out
+	}
+	return out
+}
+
+func (prm *Param) goName(m *Method) string {
+	if prm.Field == nil {
+		return m.Event.Name
+	}
+	return prm.Field.Name
+}
+
+func (prm *Param) pos(m *Method) string {
+	if prm.Field == nil {
+		return m.Event.Pos
+	}
+	return prm.Field.Pos
+}
+
+// dataColumn returns the data column name, adding it with the given type,
+// or checking that the existing one has that type.
+func (t *tableBuilder) dataColumn(name, sqlType, origin, ep string) *Column {
+	if c := t.table.Column(name); c != nil {
+		if c.SQLType != sqlType {
+			t.errorf(ep, "column %s of table %s would be %s for %s but %s for %s",
+				name, t.table.Name, sqlType, origin, c.SQLType, t.origin[name])
+			t.b.errs[len(t.b.errs)-1].WithHint("map one of the fields to another column with columns: {Field: other_name}, or leave it out with fields: [...]")
+			return nil
+		}
+		return c
+	}
+	return t.addColumn(&Column{Name: name, SQLType: sqlType, Role: DataColumn}, origin)
+}
+
+// normalizeConstant normalizes a set: value from YAML and returns the SQL type it
+// gives a new column ("" for null).
+func normalizeConstant(v any) (any, string, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, "", nil
+	case bool:
+		return v, "boolean", nil
+	case string:
+		return v, "text", nil
+	case int:
+		return int64(v), "bigint", nil
+	case int64:
+		return v, "bigint", nil
+	case uint64:
+		if v > 1<<63-1 {
+			return nil, "", fmt.Errorf("%d is out of range", v)
+		}
+		return int64(v), "bigint", nil
+	case float64:
+		return v, "double precision", nil
+	}
+	return nil, "", fmt.Errorf("%v is not a constant: use true, false, a number, a string or null", v)
+}
+
+// constantFits reports whether a constant can be written to a column of the
+// given type.
+func constantFits(v any, sqlType string) bool {
+	switch v.(type) {
+	case nil:
+		return true
+	case bool:
+		return sqlType == "boolean"
+	case int64:
+		return slices.Contains([]string{"bigint", "integer", "numeric(20)", "double precision"}, sqlType)
+	case float64:
+		return slices.Contains([]string{"double precision", "numeric(20)"}, sqlType)
+	case string:
+		return slices.Contains([]string{"text", "uuid", "timestamptz", "inet", "cidr"}, sqlType)
+	}
+	return false
+}
+
+// nullability decides NOT NULL and defaults: a data column is NOT NULL when
+// every event that creates rows writes it with a value that cannot be nil.
+// A column only set later is nullable, except a boolean set only by
+// constants, which starts as false.
+func (t *tableBuilder) nullability() {
+	var creators []int
+	for i, m := range t.p.Methods {
+		if m.Op == config.Insert || m.Op == config.Append {
+			creators = append(creators, i)
+		}
+	}
+	for _, c := range t.table.Columns {
+		if c.Role != DataColumn {
+			continue
+		}
+		nullable := t.origin[c.Name+"\x00nullable"] != ""
+		writers := t.writes[c.Name]
+		byCreators := len(creators) > 0
+		for _, ci := range creators {
+			if !slices.Contains(writers, ci) {
+				byCreators = false
+			}
+		}
+		switch {
+		case byCreators && !nullable:
+			c.NotNull = true
+		case c.SQLType == "boolean" && !nullable && t.onlyConstants(c):
+			c.NotNull, c.Default = true, "false"
+		}
+	}
+}
+
+func (t *tableBuilder) onlyConstants(c *Column) bool {
+	for _, m := range t.p.Methods {
+		for _, w := range m.Writes {
+			if w.Column == c && w.Source != FromConstant {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// indexes adds an index on created_at, on the aggregate ID when it is not
+// the key, and on every scalar column named like an ID (tenant_id), the
+// columns read models are most often queried by.
+func (t *tableBuilder) indexes() {
+	add := func(col string) {
+		t.table.Indexes = append(t.table.Indexes, &Index{
+			Name:    identifier(t.table.Name + "_" + col + "_idx"),
+			Columns: []string{col},
+		})
+	}
+	for _, c := range t.table.Columns {
+		switch {
+		case c.Role == AggregateColumn, c.Role == CreatedColumn:
+			add(c.Name)
+		case c.Role == DataColumn && (c.Name == "id" || strings.HasSuffix(c.Name, "_id")) &&
+			c.SQLType != "jsonb" && !strings.HasSuffix(c.SQLType, "[]"):
+			add(c.Name)
+		}
+	}
+}

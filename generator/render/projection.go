@@ -1,0 +1,223 @@
+package render
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/projgen/projgen/generator/model"
+	"github.com/projgen/projgen/generator/names"
+)
+
+const runtime = model.RuntimePackage
+
+// projection renders the projection type: Name, Topics, and a Process
+// type switch that calls the read model, for T and *T payloads.
+func (r *renderer) projection(p *model.Projection) *jen.File {
+	f := r.newFile(p.Package, p)
+	n := p.Names
+	f.Add(doc(fmt.Sprintf("%s projects events into %s. It maps each event to one read-model call and holds "+
+		"no other logic, as the read side should.", n.Projection, n.ReadModel)))
+	f.Type().Id(n.Projection).Struct(jen.Id("view").Id(n.ReadModel))
+	f.Line()
+	f.Var().Id("_").Qual(runtime, "Projection").Op("=").Parens(jen.Op("*").Id(n.Projection)).Parens(jen.Nil())
+	f.Line()
+	f.Add(doc(fmt.Sprintf("%s returns a projection that applies events to view.", n.NewProjection)))
+	f.Func().Id(n.NewProjection).Params(jen.Id("view").Id(n.ReadModel)).Op("*").Id(n.Projection).Block(
+		jen.Return(jen.Op("&").Id(n.Projection).Values(jen.Dict{jen.Id("view"): jen.Id("view")})),
+	)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("Name returns %q, the name the runner tracks the projection's position under.", p.Name)))
+	f.Func().Params(jen.Id("p").Op("*").Id(n.Projection)).Id("Name").Params().String().Block(jen.Return(jen.Lit(p.Name)))
+	f.Line()
+	var topics []jen.Code
+	for _, m := range p.Methods {
+		topics = append(topics, jen.Lit(m.Topic))
+	}
+	f.Add(doc("Topics returns the topics of the events the projection handles, in the order of its methods."))
+	f.Func().Params(jen.Id("p").Op("*").Id(n.Projection)).Id("Topics").Params().Index().String().Block(
+		jen.Return(jen.Index().String().ValuesFunc(func(g *jen.Group) {
+			for _, t := range topics {
+				g.Line().Add(t)
+			}
+			g.Line()
+		})),
+	)
+	f.Line()
+	f.Add(doc("Process applies one event. Its payload may be a value or a pointer; events of other types are ignored."))
+	f.Func().Params(jen.Id("p").Op("*").Id(n.Projection)).Id("Process").
+		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("e").Qual(runtime, "Event")).Error().Block(
+		jen.Switch(jen.Id("data").Op(":=").Id("e").Dot("Data").Assert(jen.Type())).BlockFunc(func(g *jen.Group) {
+			for _, m := range p.Methods {
+				helper := names.Unexported(m.Name)
+				g.Case(eventType(m.Event)).Block(
+					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
+				)
+				g.Case(jen.Op("*").Add(eventType(m.Event))).Block(
+					jen.If(jen.Id("data").Op("==").Nil()).Block(
+						jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(jen.Dict{
+							jen.Id("Meta"): jen.Id("e").Dot("Meta"),
+							jen.Id("Err"):  jen.Qual(runtime, "ErrNilPayload"),
+						})),
+					),
+					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
+				)
+			}
+		}),
+		jen.Return(jen.Nil()),
+	)
+	for _, m := range p.Methods {
+		f.Line()
+		r.processHelper(f, p, m)
+	}
+	return f
+}
+
+// processHelper renders the method that applies one event type: the
+// condition, if any, then the read-model call.
+func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Method) {
+	helper := names.Unexported(m.Name)
+	comment := fmt.Sprintf("%s applies %s with %s.", helper, eventRef(p, m.Event), m.Name)
+	if m.When != nil {
+		comment = fmt.Sprintf("%s applies %s with %s when %s, as projgen.yaml says.", helper, eventRef(p, m.Event), m.Name, m.When.Source)
+	}
+	args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+	for _, prm := range m.Params {
+		if prm.Field == nil {
+			args = append(args, jen.Op("*").Id("data"))
+		} else {
+			args = append(args, jen.Id("data").Dot(prm.Field.Name))
+		}
+	}
+	var body []jen.Code
+	if m.When != nil {
+		body = append(body, jen.If(r.negate(m.When.Expr)).Block(jen.Return(jen.Nil())))
+	}
+	body = append(body, jen.Return(jen.Id("p").Dot("view").Dot(m.Name).Call(args...)))
+	f.Add(doc(comment))
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Names.Projection)).Id(helper).
+		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("meta").Qual(runtime, "Meta"), jen.Id("data").Op("*").Add(eventType(m.Event))).
+		Error().Block(body...)
+}
+
+// negate writes the condition under which the event is skipped.
+func (r *renderer) negate(e ast.Expr) jen.Code {
+	switch x := e.(type) {
+	case *ast.UnaryExpr:
+		if x.Op == token.NOT {
+			return r.condition(x.X)
+		}
+	case *ast.Ident:
+		return jen.Op("!").Add(r.condition(x))
+	case *ast.BinaryExpr:
+		if neg, ok := negated[x.Op]; ok {
+			return jen.Add(r.condition(x.X)).Op(neg.String()).Add(r.condition(x.Y))
+		}
+	case *ast.ParenExpr:
+		return r.negate(x.X)
+	}
+	return jen.Op("!").Parens(r.condition(e))
+}
+
+// negated inverts equality tests; ordered comparisons are negated with !,
+// which is also right for NaN.
+var negated = map[token.Token]token.Token{token.EQL: token.NEQ, token.NEQ: token.EQL}
+
+// condition writes a checked condition over data's fields.
+func (r *renderer) condition(e ast.Expr) jen.Code {
+	switch x := e.(type) {
+	case *ast.ParenExpr:
+		return jen.Parens(r.condition(x.X))
+	case *ast.UnaryExpr:
+		return jen.Op(x.Op.String()).Add(r.condition(x.X))
+	case *ast.BinaryExpr:
+		return jen.Add(r.condition(x.X)).Op(x.Op.String()).Add(r.condition(x.Y))
+	case *ast.BasicLit:
+		return jen.Op(x.Value)
+	case *ast.Ident:
+		switch x.Name {
+		case "true", "false", "nil":
+			return jen.Id(x.Name)
+		}
+		return jen.Id("data").Dot(x.Name)
+	}
+	r.fail(fmt.Errorf("unexpected condition %T", e))
+	return jen.Null()
+}
+
+// postgres renders the Postgres read model: one parameterized,
+// version-guarded statement per method.
+func (r *renderer) postgres(p *model.Projection) *jen.File {
+	f := r.newFile(p.Package, p)
+	n := p.Names
+	f.Add(doc(fmt.Sprintf("%s implements %s on the PostgreSQL table %s. Every statement takes its values as "+
+		"parameters and is guarded by the aggregate version, so that replaying an event changes nothing.",
+		n.Postgres, n.ReadModel, p.Table.Name)))
+	f.Type().Id(n.Postgres).Struct(jen.Id("db").Qual(runtime, "DBTX"))
+	f.Line()
+	f.Var().Id("_").Id(n.ReadModel).Op("=").Parens(jen.Op("*").Id(n.Postgres)).Parens(jen.Nil())
+	f.Line()
+	f.Add(doc(fmt.Sprintf("%s returns a read model that writes through db: a pool, a connection, or the "+
+		"transaction the runner applies a batch of events in.", n.NewPostgres)))
+	f.Func().Id(n.NewPostgres).Params(jen.Id("db").Qual(runtime, "DBTX")).Op("*").Id(n.Postgres).Block(
+		jen.Return(jen.Op("&").Id(n.Postgres).Values(jen.Dict{jen.Id("db"): jen.Id("db")})),
+	)
+	for _, m := range p.Methods {
+		f.Line()
+		sql, args, err := r.methodSQL(p, m)
+		if err != nil {
+			r.fail(err)
+			return f
+		}
+		call := []jen.Code{jen.Id("ctx"), jen.Id("query")}
+		for _, w := range args {
+			call = append(call, writeValue(w))
+		}
+		f.Add(doc(methodDoc(p, m)))
+		f.Func().Params(jen.Id("m").Op("*").Id(n.Postgres)).Id(m.Name).Params(params(m)...).Error().Block(
+			jen.Const().Id("query").Op("=").Op("`"+sql+"`"),
+			jen.If(
+				jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("m").Dot("db").Dot("Exec").Call(call...),
+				jen.Err().Op("!=").Nil(),
+			).Block(
+				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s: %%w", p.Table.Name, m.Name)), jen.Err())),
+			),
+			jen.Return(jen.Nil()),
+		)
+	}
+	return f
+}
+
+// writeValue is the Go expression of a written value.
+func writeValue(w *model.Write) jen.Code {
+	switch w.Source {
+	case model.FromAggregateID:
+		return jen.Id("meta").Dot("AggregateID")
+	case model.FromVersion:
+		return jen.Id("meta").Dot("Version")
+	case model.FromPosition:
+		return jen.Id("meta").Dot("Position")
+	case model.FromTimestamp:
+		return jen.Id("meta").Dot("Timestamp")
+	case model.FromConstant:
+		return constantValue(w.Constant)
+	}
+	if w.Param.Conv == model.ByteSlice {
+		return jen.Id(w.Param.Name).Index(jen.Op(":"))
+	}
+	return jen.Id(w.Param.Name)
+}
+
+// constantValue writes a projgen.yaml constant as a Go literal of the type
+// pgx encodes for its column.
+func constantValue(v any) jen.Code {
+	switch v := v.(type) {
+	case nil:
+		return jen.Nil()
+	case int64:
+		return jen.Lit(v)
+	}
+	return jen.Lit(v)
+}

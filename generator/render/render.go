@@ -1,0 +1,289 @@
+// Package render writes the model as files: Go source with jennifer, SQL
+// from the templates in package templates. It decides nothing; every name
+// and type comes from the model.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/imports"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/model"
+)
+
+// Header is the first line of every generated Go file.
+const Header = load.Header
+
+// Kind says who owns a file and how it may be written.
+type Kind int
+
+const (
+	// Generated files are projgen's: rewritten whenever they differ.
+	Generated Kind = iota
+	// Migration files are written once and never rewritten; projgen.sum
+	// guards them.
+	Migration
+	// Config is projgen.yaml.
+	Config
+	// Scaffold files are the user's once written: projgen writes them only
+	// when they do not exist.
+	Scaffold
+)
+
+// File is one rendered file.
+type File struct {
+	// Path is slash-separated and relative to the module root.
+	Path string
+	// Data is the content.
+	Data []byte
+	// Kind says how it may be written.
+	Kind Kind
+}
+
+// Output is everything one run renders.
+type Output struct {
+	// Files are the files, sorted by path.
+	Files []File
+	// Packages are the directories of the Go packages written, sorted.
+	Packages []string
+}
+
+// Render renders the module's files: for each projection its read model,
+// projection, Postgres read model, mock and tests; the registry; the new
+// migrations; and projgen.yaml.
+func Render(m *model.Module, cfg *config.Config) (*Output, error) {
+	r := &renderer{m: m}
+	sql, err := newSQL()
+	if err != nil {
+		return nil, err
+	}
+	r.sql = sql
+	var files []File
+	add := func(p string, kind Kind, data []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("render %s: %w", p, err)
+		}
+		files = append(files, File{Path: p, Data: data, Kind: kind})
+		return nil
+	}
+	pkgs := map[string]bool{}
+	for _, p := range m.Projections {
+		pkgs[p.Package.Dir] = true
+		steps := []struct {
+			file string
+			gen  func(*model.Projection) *jen.File
+		}{
+			{p.Files.ReadModel, r.readModel},
+			{p.Files.Projection, r.projection},
+			{p.Files.Postgres, r.postgres},
+			{p.Files.Mock, r.mock},
+			{p.Files.Test, r.projectionTest},
+			{p.Files.PostgresTest, r.postgresTest},
+		}
+		for _, s := range steps {
+			f := s.gen(p)
+			if r.err != nil {
+				return nil, fmt.Errorf("render %s: %w", s.file, r.err)
+			}
+			data, err := goSource(f)
+			if err := add(s.file, Generated, data, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(m.Projections) > 0 {
+		reg := m.Registry
+		pkgs[reg.Package.Dir] = true
+		data, err := goSource(r.registry(reg))
+		if err := add(reg.File, Generated, data, err); err != nil {
+			return nil, err
+		}
+		data, err = goSource(r.registryTest(reg))
+		if err := add(strings.TrimSuffix(reg.File, ".go")+"_test.go", Generated, data, err); err != nil {
+			return nil, err
+		}
+	}
+	for _, md := range m.MigrationDirs {
+		for _, mig := range md.New {
+			up, down, err := r.migration(md, mig)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(mig.UpFile, Migration, up, nil); err != nil {
+				return nil, err
+			}
+			if mig.DownFile != "" {
+				if err := add(mig.DownFile, Migration, down, nil); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if cfg != nil {
+		data, err := cfg.Marshal()
+		if err := add(config.FileName, Config, data, err); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	out := &Output{Files: files}
+	for dir := range pkgs {
+		out.Packages = append(out.Packages, dir)
+	}
+	slices.Sort(out.Packages)
+	return out, nil
+}
+
+type renderer struct {
+	m   *model.Module
+	sql *sqlTemplates
+	err error
+}
+
+func (r *renderer) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// newFile starts a Go file of a projection's package with the header.
+func (r *renderer) newFile(pkg model.GoPackage, p *model.Projection) *jen.File {
+	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	f.HeaderComment(Header)
+	importNames(f, r.m, p)
+	return f
+}
+
+// goSource renders a jennifer file, which jennifer formats with go/format,
+// then groups its imports as goimports does: the standard library first.
+func goSource(f *jen.File) ([]byte, error) {
+	var b bytes.Buffer
+	if err := f.Render(&b); err != nil {
+		return nil, err
+	}
+	return imports.Process("", b.Bytes(), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, FormatOnly: true})
+}
+
+// eventType is the event's Go type, qualified when it lives in another
+// package than the file.
+func eventType(ev *load.Event) *jen.Statement {
+	return jen.Qual(ev.Package, ev.Name)
+}
+
+// methodDoc describes what a read-model method does, for doc comments.
+func methodDoc(p *model.Projection, m *model.Method) string {
+	table := p.Table.Name
+	var what string
+	switch m.Op {
+	case config.Insert:
+		what = fmt.Sprintf("inserts the event's row into %s, or updates the row when it exists and is older", table)
+	case config.Update:
+		what = fmt.Sprintf("sets the event's fields on its row of %s", table)
+	case config.Set:
+		what = fmt.Sprintf("sets %s on its row of %s", describeSets(m), table)
+	case config.Delete:
+		what = fmt.Sprintf("deletes its row from %s", table)
+	case config.Append:
+		what = fmt.Sprintf("appends a row for the event to %s", table)
+	}
+	if m.ByAggregate {
+		what = strings.Replace(what, "its row", "the aggregate's rows", 1)
+	}
+	return fmt.Sprintf("%s applies %s: it %s.", m.Name, eventRef(p, m.Event), what)
+}
+
+func describeSets(m *model.Method) string {
+	var parts []string
+	for _, w := range m.Writes {
+		if w.Source == model.FromConstant {
+			parts = append(parts, fmt.Sprintf("%s = %v", w.Column.Name, sqlConstant(w.Constant)))
+		}
+	}
+	for _, prm := range m.Params {
+		if prm != m.KeyParam && prm.Column != nil {
+			parts = append(parts, prm.Column.Name)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sqlConstant(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return fmt.Sprint(v)
+}
+
+// eventRef names an event in comments: Created, or installation.Created
+// when it lives in another package.
+func eventRef(p *model.Projection, ev *load.Event) string {
+	if ev.Package == p.Package.Path {
+		return ev.Name
+	}
+	return ev.PackageName + "." + ev.Name
+}
+
+// metaParams are the first parameters of every read-model method.
+func metaParams() []jen.Code {
+	return []jen.Code{
+		jen.Id("ctx").Qual("context", "Context"),
+		jen.Id("meta").Qual(model.RuntimePackage, "Meta"),
+	}
+}
+
+// params are a method's parameters after ctx and meta.
+func params(m *model.Method) []jen.Code {
+	out := metaParams()
+	for _, p := range m.Params {
+		out = append(out, jen.Id(p.Name).Add(goType(p.Type)))
+	}
+	return out
+}
+
+func (r *renderer) readModel(p *model.Projection) *jen.File {
+	f := r.newFile(p.Package, p)
+	var methods []jen.Code
+	for _, m := range p.Methods {
+		methods = append(methods, doc(methodDoc(p, m)), jen.Id(m.Name).Params(params(m)...).Error())
+	}
+	f.Add(doc(fmt.Sprintf("%s is the read side of the %s projection: one method per event it handles, "+
+		"each taking the event's metadata and fields. %s calls it; %s implements it on PostgreSQL, "+
+		"and %s mocks it in tests.", p.Names.ReadModel, p.Name, p.Names.Projection, p.Names.Postgres, p.Names.Mock)))
+	f.Type().Id(p.Names.ReadModel).Interface(methods...)
+	return f
+}
+
+// doc writes text as a // comment, wrapped at 76 characters.
+func doc(text string) *jen.Statement {
+	return jen.Comment("// " + wrap(text, "// "))
+}
+
+// wrap breaks text into lines of at most 76 characters, each after the
+// first starting with indent.
+func wrap(text, indent string) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(indent)+len(line)+1+len(w) > 76 {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n"+indent)
+}

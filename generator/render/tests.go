@@ -1,0 +1,475 @@
+package render
+
+import (
+	"fmt"
+	"go/constant"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/model"
+)
+
+const (
+	gomock      = model.GomockPackage
+	runtimeTest = model.RuntimeTestPackage
+)
+
+// keyed writes a composite literal with its fields in the given order,
+// one a line: Type{\n k: v,\n ...}.
+func keyed(typ jen.Code, kv ...jen.Code) jen.Code {
+	return jen.Add(typ).ValuesFunc(func(g *jen.Group) {
+		for i := 0; i+1 < len(kv); i += 2 {
+			g.Line().Add(kv[i]).Op(":").Add(kv[i+1])
+		}
+		g.Line()
+	})
+}
+
+// metaValue writes a projection.Meta literal.
+func metaValue(aggregateID jen.Code, version, position int, topic string) jen.Code {
+	return keyed(jen.Qual(runtime, "Meta"),
+		jen.Id("AggregateID"), aggregateID,
+		jen.Id("Version"), jen.Lit(version),
+		jen.Id("Position"), jen.Lit(position),
+		jen.Id("Timestamp"), sampleTime(position),
+		jen.Id("Topic"), jen.Lit(topic),
+	)
+}
+
+// samples declares one local variable per parameter, holding its sample
+// value, and returns the declarations and the samples by parameter name.
+// A condition's values replace the samples of the fields it tests.
+func samples(s *sampler, m *model.Method, override map[string]model.Sample) ([]jen.Code, map[string]sample) {
+	var out []jen.Code
+	byName := map[string]sample{}
+	for _, prm := range m.Params {
+		var smp sample
+		if v, ok := override[fieldName(prm)]; ok && prm.Field != nil {
+			smp = sampleFor(s, prm.Type, prm.Name, v)
+		} else {
+			smp = s.next(prm.Type, prm.Name)
+		}
+		byName[prm.Name] = smp
+		out = append(append(out, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+	}
+	return out, byName
+}
+
+func fieldName(prm *model.Param) string {
+	if prm.Field == nil {
+		return ""
+	}
+	return prm.Field.Name
+}
+
+// sampleFor writes the value a condition test gives a field.
+func sampleFor(s *sampler, t *load.Type, name string, v model.Sample) sample {
+	switch {
+	case v.Nil:
+		c := jen.Parens(goType(t)).Parens(jen.Nil())
+		return sample{value: c, row: jen.Nil()}
+	case v.NonNil:
+		return s.next(t, name)
+	}
+	var lit jen.Code
+	switch v.Value.Kind() {
+	case constant.Bool:
+		lit = jen.Lit(constant.BoolVal(v.Value))
+	case constant.String:
+		lit = jen.Lit(constant.StringVal(v.Value))
+	case constant.Float:
+		f, _ := constant.Float64Val(v.Value)
+		lit = jen.Lit(f)
+	default:
+		lit = jen.Op(v.Value.ExactString())
+	}
+	if t.Name != nil || t.Kind != load.Bool && t.Kind != load.String {
+		lit = jen.Add(goType(t)).Call(lit)
+	}
+	return sample{value: lit, row: lit}
+}
+
+// fieldFor is the field of the event the condition's name refers to.
+func fieldFor(ev *load.Event, name string) *load.Field {
+	for _, f := range ev.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// eventValue declares data, the event payload carrying the parameters'
+// values, plus any tested field that is not a parameter.
+func eventValue(s *sampler, m *model.Method, holds map[string]model.Sample) []jen.Code {
+	ev := m.Event
+	if !ev.IsStruct() {
+		return []jen.Code{jen.Id("data").Op(":=").Id(m.Params[0].Name)}
+	}
+	out := []jen.Code{jen.Var().Id("data").Add(eventType(ev))}
+	set := map[string]bool{}
+	for _, prm := range m.Params {
+		out = append(out, jen.Id("data").Dot(prm.Field.Name).Op("=").Id(prm.Name))
+		set[prm.Field.Name] = true
+	}
+	for _, f := range ev.Fields {
+		if v, ok := holds[f.Name]; ok && !set[f.Name] {
+			smp := sampleFor(s, f.Type, "field", v)
+			out = append(append(out, smp.pre...), jen.Id("data").Dot(f.Name).Op("=").Add(smp.value))
+		}
+	}
+	return out
+}
+
+// projectionTest renders the unit tests of the projection: one per event,
+// asserting the exact read-model call for a value and a pointer payload
+// (and, for filtered events, that no call is made when the condition
+// fails), and tests for other events, nil payloads and errors.
+func (r *renderer) projectionTest(p *model.Projection) *jen.File {
+	f := r.newFile(p.Package, p)
+	n := p.Names
+	s := &sampler{}
+	aggregateID := jen.Lit(sampleAggregateID(p.KeyType, 1))
+	for i, m := range p.Methods {
+		var holds map[string]model.Sample
+		if m.When != nil {
+			holds = m.When.Holds
+		}
+		body := []jen.Code{
+			jen.Id("ctx").Op(":=").Qual("context", "Background").Call(),
+			jen.Id("meta").Op(":=").Add(metaValue(aggregateID, i+1, i+1, m.Topic)),
+		}
+		decls, _ := samples(s, m, holds)
+		body = append(body, decls...)
+		body = append(body, eventValue(s, m, holds)...)
+		cases := []jen.Code{
+			jen.Values(jen.Lit("value"), jen.Id("data"), jen.True()),
+			jen.Values(jen.Lit("pointer"), jen.Op("&").Id("data"), jen.True()),
+		}
+		if m.When != nil {
+			body = append(body, jen.Id("failing").Op(":=").Id("data"))
+			for _, name := range sortedKeys(m.When.Fails) {
+				fld := fieldFor(m.Event, name)
+				smp := sampleFor(s, fld.Type, "failing", m.When.Fails[name])
+				body = append(append(body, smp.pre...), jen.Id("failing").Dot(name).Op("=").Add(smp.value))
+			}
+			cases = append(cases, jen.Values(jen.Lit("condition fails"), jen.Id("failing"), jen.False()))
+		}
+		expectArgs := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+		for _, prm := range m.Params {
+			expectArgs = append(expectArgs, jen.Id(prm.Name))
+		}
+		body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("tc")).Op(":=").Range().Index().Struct(
+			jen.Id("name").String(),
+			jen.Id("payload").Any(),
+			jen.Id("calls").Bool(),
+		).Values(cases...)).Block(
+			jen.Id("t").Dot("Run").Call(jen.Id("tc").Dot("name"), jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+				jen.Id("ctrl").Op(":=").Qual(gomock, "NewController").Call(jen.Id("t")),
+				jen.Id("view").Op(":=").Id(n.NewMock).Call(jen.Id("ctrl")),
+				jen.If(jen.Id("tc").Dot("calls")).Block(
+					jen.Id("view").Dot("EXPECT").Call().Dot(m.Name).Call(expectArgs...).Dot("Return").Call(jen.Nil()),
+				),
+				jen.Id("proj").Op(":=").Id(n.NewProjection).Call(jen.Id("view")),
+				jen.If(
+					jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(jen.Dict{
+						jen.Id("Meta"): jen.Id("meta"),
+						jen.Id("Data"): jen.Id("tc").Dot("payload"),
+					})),
+					jen.Err().Op("!=").Nil(),
+				).Block(jen.Id("t").Dot("Fatalf").Call(jen.Lit("Process: %v"), jen.Err())),
+			)),
+		))
+		comment := fmt.Sprintf("Test%s%s checks that %s, as a value and as a pointer, becomes exactly the call %s with the event's metadata and fields.",
+			n.Projection, m.Name, eventRef(p, m.Event), m.Name)
+		if m.When != nil {
+			comment += fmt.Sprintf(" It also checks that the event is not projected when %s fails.", m.When.Source)
+		}
+		f.Add(doc(comment))
+		f.Func().Id("Test"+n.Projection+m.Name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+		f.Line()
+	}
+	r.otherEventsTest(f, p, s)
+	return f
+}
+
+func sortedKeys(m map[string]model.Sample) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// otherEventsTest renders the tests that other events are ignored, that a
+// nil payload is an error, and that read-model errors are returned.
+func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler) {
+	n := p.Names
+	others := []jen.Code{jen.Nil(), jen.Lit("unknown"), jen.Struct().Values()}
+	for _, ev := range p.Ignored {
+		others = append(others, jen.New(eventType(ev)))
+	}
+	newProjection := []jen.Code{
+		jen.Id("ctrl").Op(":=").Qual(gomock, "NewController").Call(jen.Id("t")),
+		jen.Id("view").Op(":=").Id(n.NewMock).Call(jen.Id("ctrl")),
+		jen.Id("proj").Op(":=").Id(n.NewProjection).Call(jen.Id("view")),
+	}
+	f.Add(doc(fmt.Sprintf("Test%sIgnoresOtherEvents checks that events the projection does not handle, "+
+		"including the ones projgen.yaml ignores, make no call and no error.", n.Projection)))
+	f.Func().Id("Test"+n.Projection+"IgnoresOtherEvents").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		append(newProjection,
+			jen.For(jen.List(jen.Id("_"), jen.Id("payload")).Op(":=").Range().Index().Any().ValuesFunc(func(g *jen.Group) {
+				for _, o := range others {
+					g.Line().Add(o)
+				}
+				g.Line()
+			})).Block(
+				jen.Id("e").Op(":=").Qual(runtime, "Event").Values(jen.Dict{
+					jen.Id("Meta"): jen.Qual(runtime, "Meta").Values(jen.Dict{jen.Id("Topic"): jen.Lit("unknown")}),
+					jen.Id("Data"): jen.Id("payload"),
+				}),
+				jen.If(jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Id("e")),
+					jen.Err().Op("!=").Nil()).Block(
+					jen.Id("t").Dot("Errorf").Call(jen.Lit("Process(%T): %v"), jen.Id("payload"), jen.Err()),
+				),
+			),
+		)...,
+	)
+	if len(p.Methods) == 0 {
+		return
+	}
+	first := p.Methods[0]
+	f.Line()
+	f.Add(doc(fmt.Sprintf("Test%sNilPayload checks that a nil *%s is reported, not dereferenced.", n.Projection, eventRef(p, first.Event))))
+	f.Func().Id("Test"+n.Projection+"NilPayload").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		append(newProjection,
+			jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Qual(runtime, "Event").Values(jen.Dict{
+				jen.Id("Data"): jen.Parens(jen.Op("*").Add(eventType(first.Event))).Parens(jen.Nil()),
+			})),
+			jen.If(jen.Op("!").Qual("errors", "Is").Call(jen.Err(), jen.Qual(runtime, "ErrNilPayload"))).Block(
+				jen.Id("t").Dot("Errorf").Call(jen.Lit("Process(nil payload) = %v, want projection.ErrNilPayload"), jen.Err()),
+			),
+		)...,
+	)
+	var holds map[string]model.Sample
+	if first.When != nil {
+		holds = first.When.Holds
+	}
+	body := []jen.Code{
+		jen.Id("ctx").Op(":=").Qual("context", "Background").Call(),
+		jen.Id("meta").Op(":=").Add(metaValue(jen.Lit(sampleAggregateID(p.KeyType, 1)), 1, 1, first.Topic)),
+	}
+	decls, _ := samples(s, first, holds)
+	body = append(body, decls...)
+	body = append(body, eventValue(s, first, holds)...)
+	anyArgs := []jen.Code{jen.Qual(gomock, "Any").Call(), jen.Qual(gomock, "Any").Call()}
+	for range first.Params {
+		anyArgs = append(anyArgs, jen.Qual(gomock, "Any").Call())
+	}
+	body = append(body, newProjection...)
+	body = append(body,
+		jen.Id("failure").Op(":=").Qual("errors", "New").Call(jen.Lit("read model failed")),
+		jen.Id("view").Dot("EXPECT").Call().Dot(first.Name).Call(anyArgs...).Dot("Return").Call(jen.Id("failure")),
+		jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(jen.Dict{
+			jen.Id("Meta"): jen.Id("meta"),
+			jen.Id("Data"): jen.Id("data"),
+		})),
+		jen.If(jen.Op("!").Qual("errors", "Is").Call(jen.Err(), jen.Id("failure"))).Block(
+			jen.Id("t").Dot("Errorf").Call(jen.Lit("Process = %v, want the read model's error"), jen.Err()),
+		),
+	)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("Test%sReturnsReadModelErrors checks that Process returns what the read model returns.", n.Projection)))
+	f.Func().Id("Test"+n.Projection+"ReturnsReadModelErrors").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+}
+
+// step is one event applied by the Postgres test.
+type step struct {
+	method   *model.Method
+	version  int
+	position int
+}
+
+// postgresTest renders the read model's test against a real database:
+// each method is applied, then applied again as a replay, and the row is
+// checked after each; an older event applied after newer ones changes
+// nothing.
+func (r *renderer) postgresTest(p *model.Projection) *jen.File {
+	f := r.newFile(p.Package, p)
+	n := p.Names
+	s := &sampler{n: 1000}
+	table := p.Table
+	var steps []step
+	for _, op := range []string{config.Insert, config.Append, config.Update, config.Set, config.Delete} {
+		for _, m := range p.Methods {
+			if m.Op == op {
+				v := len(steps) + 1
+				steps = append(steps, step{method: m, version: v, position: 100 + v})
+			}
+		}
+	}
+	body := []jen.Code{
+		jen.Id("pool").Op(":=").Qual(runtimeTest, "Open").Call(jen.Id("t"), jen.Lit("migrations")),
+		jen.Id("ctx").Op(":=").Qual("context", "Background").Call(),
+		jen.Id("readModel").Op(":=").Id(n.NewPostgres).Call(jen.Id("pool")),
+		jen.Id("aggregateID").Op(":=").Lit(sampleAggregateID(p.KeyType, 1)),
+	}
+	key := jen.Dict{jen.Lit(table.Key.Name): jen.Id("aggregateID")}
+	if table.KeyFrom == config.KeyField {
+		for _, st := range steps {
+			if kp := st.method.KeyParam; kp != nil {
+				smp := s.next(kp.Type, "rowKey")
+				body = append(append(body, smp.pre...), jen.Id("rowKey").Op(":=").Add(smp.value))
+				key = jen.Dict{jen.Lit(table.Key.Name): jen.Id("rowKey")}
+				if kp.Conv == model.ByteSlice {
+					key = jen.Dict{jen.Lit(table.Key.Name): jen.Id("rowKey").Index(jen.Op(":"))}
+				}
+				break
+			}
+		}
+	}
+	row := func(state map[string]jen.Code) jen.Code {
+		want := jen.Dict{}
+		for _, c := range table.Columns {
+			if v, ok := state[c.Name]; ok && c.Role != model.KeyColumn {
+				want[jen.Lit(c.Name)] = v
+			}
+		}
+		return jen.Qual(runtimeTest, "Row").Values(want)
+	}
+	state := map[string]jen.Code{}
+	exists := false
+	var stale []jen.Code
+	var staleEvent string
+	for i, st := range steps {
+		m := st.method
+		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}
+		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+		rows := map[string]sample{}
+		for _, prm := range m.Params {
+			if prm == m.KeyParam {
+				args = append(args, jen.Id("rowKey"))
+				continue
+			}
+			smp := s.next(prm.Type, prm.Name)
+			rows[prm.Name] = smp
+			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+			args = append(args, jen.Id(prm.Name))
+		}
+		stepKey := key
+		if table.AppendOnly {
+			stepKey = jen.Dict{jen.Lit(table.Key.Name): jen.Lit(int64(st.position))}
+		}
+		switch m.Op {
+		case config.Insert, config.Append:
+			if !exists || table.AppendOnly {
+				state = map[string]jen.Code{}
+				for _, c := range table.Columns {
+					if c.Role == model.DataColumn {
+						state[c.Name] = jen.Nil()
+						if c.Default != "" {
+							state[c.Name] = jen.Id(c.Default)
+						}
+					}
+				}
+			}
+			for _, w := range m.Writes {
+				if w.Column.Role == model.CreatedColumn && exists && !table.AppendOnly {
+					continue
+				}
+				state[w.Column.Name] = expected(w, st, rows)
+			}
+			if stale == nil && m.Op == config.Insert {
+				staleEvent = eventRef(p, m.Event)
+				stale = append(append([]jen.Code{}, block...), jen.If(
+					jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...), jen.Err().Op("!=").Nil(),
+				).Block(jen.Id("t").Dot("Fatalf").Call(jen.Lit(m.Name+" (older event): %v"), jen.Err())))
+			}
+			exists = true
+		case config.Update, config.Set:
+			if exists {
+				for _, w := range m.Writes[1:] {
+					state[w.Column.Name] = expected(w, st, rows)
+				}
+			}
+		case config.Delete:
+			exists = false
+		}
+		tableLit := jen.Lit(table.Name)
+		var assert jen.Code
+		if exists {
+			assert = jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), tableLit,
+				jen.Qual(runtimeTest, "Row").Values(stepKey), row(state))
+		} else {
+			assert = jen.Qual(runtimeTest, "AssertNoRow").Call(jen.Id("t"), jen.Id("pool"), tableLit,
+				jen.Qual(runtimeTest, "Row").Values(stepKey))
+		}
+		block = append(block, jen.For(jen.Id("replay").Op(":=").Range().Lit(2)).Block(
+			jen.If(jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...), jen.Err().Op("!=").Nil()).Block(
+				jen.Id("t").Dot("Fatalf").Call(jen.Lit(m.Name+" (replay %d): %v"), jen.Id("replay"), jen.Err()),
+			),
+			assert,
+		))
+		body = append(body, doc(fmt.Sprintf("%s at version %d: %s; applying it again, as a replay, changes nothing.",
+			eventRef(p, m.Event), st.version, stepDoc(m))))
+		body = append(body, jen.Block(block...))
+		// An older event applied after newer ones must change nothing: check
+		// it after the last update, before any delete.
+		last := i == len(steps)-1 || steps[i+1].method.Op == config.Delete
+		if last && exists && stale != nil && m.Op != config.Insert && !table.AppendOnly {
+			stale = append(stale, jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), tableLit,
+				jen.Qual(runtimeTest, "Row").Values(key), row(state)))
+			body = append(body, doc(fmt.Sprintf("%s again, older than the events applied since: the version guard keeps the row as it is.", staleEvent)))
+			body = append(body, jen.Block(stale...))
+			stale = []jen.Code{}
+		}
+	}
+	if table.AppendOnly {
+		body = append(body, jen.Qual(runtimeTest, "AssertCount").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(table.Name), jen.Lit(len(steps))))
+	}
+	f.Add(doc(fmt.Sprintf("Test%s applies each method of the read model to a fresh schema, with the migrations "+
+		"applied, and checks the table's rows after each. It needs a database: set %s to run it.",
+		n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
+	f.Func().Id("Test"+n.Postgres).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+	return f
+}
+
+// expected is the value a write leaves in its column, as the test writes
+// it: literals only, since each step is a block of its own.
+func expected(w *model.Write, st step, rows map[string]sample) jen.Code {
+	switch w.Source {
+	case model.FromAggregateID:
+		return jen.Id("aggregateID")
+	case model.FromVersion:
+		return jen.Lit(int64(st.version))
+	case model.FromPosition:
+		return jen.Lit(int64(st.position))
+	case model.FromTimestamp:
+		return sampleTime(st.position)
+	case model.FromConstant:
+		return constantValue(w.Constant)
+	}
+	if smp, ok := rows[w.Param.Name]; ok {
+		return smp.row
+	}
+	return jen.Id("rowKey")
+}
+
+func stepDoc(m *model.Method) string {
+	switch m.Op {
+	case config.Insert:
+		return m.Name + " inserts the row"
+	case config.Append:
+		return m.Name + " appends a row"
+	case config.Delete:
+		return m.Name + " deletes the row"
+	}
+	return m.Name + " updates the row"
+}

@@ -1,0 +1,125 @@
+// Package projection is the small runtime that projgen's generated code
+// imports. It defines what an event is, what a projection is, and what a
+// read model writes through, so that generated projections, their Postgres
+// read models and the runner agree on one vocabulary.
+//
+// The package keeps no global state: a module's projections and its topic →
+// payload table are returned by functions in the generated registry, and are
+// passed to whatever runs them.
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Meta is what the event store records about an event besides its payload.
+type Meta struct {
+	// AggregateID identifies the stream the event belongs to. It is a
+	// string so that both uuid and text stream ids fit; the generated SQL
+	// casts it to the key column's type.
+	AggregateID string
+	// Version is the aggregate's version after this event, starting at 1.
+	// Read models store it and ignore any event whose version is not newer,
+	// which makes every statement safe to replay.
+	Version int64
+	// Position is the event's global position in the store. The runner
+	// tracks it to resume, and append-only tables use it as their key.
+	Position int64
+	// Timestamp is when the event was recorded.
+	Timestamp time.Time
+	// Topic is the string the event store records for the event's type.
+	Topic string
+}
+
+// Event is one stored event: its metadata and its decoded payload. Data
+// holds a payload value T or a pointer *T; generated projections accept both.
+type Event struct {
+	Meta
+	Data any
+}
+
+// Projection maps events to calls on a read model. Generated projections
+// hold no logic beyond that mapping and the filters in projgen.yaml.
+type Projection interface {
+	// Name is the projection's stable name, used to track its position.
+	Name() string
+	// Topics lists the topics the projection handles; the runner reads only
+	// these.
+	Topics() []string
+	// Process applies one event. Events of other types are ignored.
+	Process(ctx context.Context, e Event) error
+}
+
+// DBTX is what a generated Postgres read model writes through. It is
+// satisfied by *pgxpool.Pool, *pgx.Conn and pgx.Tx, so the same read model
+// runs on a pool in tests and on the runner's transaction in production.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Registration describes one projection of a module: enough for a runner to
+// build it on a transaction, subscribe to its topics and rebuild its tables.
+type Registration struct {
+	// Name is the projection's name, as returned by Projection.Name.
+	Name string
+	// Topics are the topics the projection handles.
+	Topics []string
+	// Tables are the read-model tables the projection writes, emptied by a
+	// rebuild.
+	Tables []string
+	// New builds the projection over a read model that writes through db.
+	New func(db DBTX) Projection
+}
+
+// EventTypes maps each topic to a constructor of an empty payload to decode
+// the stored event into. Generated registries return one for the module.
+type EventTypes map[string]func() any
+
+// ErrUnknownTopic is returned by EventTypes.Decode for a topic that no
+// projection of the module handles.
+var ErrUnknownTopic = errors.New("unknown topic")
+
+// ErrNilPayload is the cause given by generated projections for an event
+// whose payload is a nil pointer, which only a faulty decoder produces.
+var ErrNilPayload = errors.New("nil event payload")
+
+// Decode returns a new payload for topic with the JSON data decoded into it.
+// The payload is a pointer, *T. Stores that encode payloads otherwise call
+// the constructor, t[topic](), and decode into its result themselves.
+func (t EventTypes) Decode(topic string, data []byte) (any, error) {
+	newPayload, ok := t[topic]
+	if !ok {
+		return nil, fmt.Errorf("decode %q: %w", topic, ErrUnknownTopic)
+	}
+	v := newPayload()
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("decode %q: %w", topic, err)
+	}
+	return v, nil
+}
+
+// EventError reports an event that could not be processed. It names the
+// event's position, topic and aggregate so that a poison event can be found
+// in the store.
+type EventError struct {
+	Meta Meta
+	Err  error
+}
+
+// Error describes the event and the cause.
+func (e *EventError) Error() string {
+	return fmt.Sprintf("event at position %d (topic %q, aggregate %s, version %d): %v",
+		e.Meta.Position, e.Meta.Topic, e.Meta.AggregateID, e.Meta.Version, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *EventError) Unwrap() error { return e.Err }

@@ -1,0 +1,10 @@
+module example.com/registry
+
+go 1.26
+
+require (
+	github.com/google/uuid v1.6.0
+	github.com/projgen/projgen v0.0.0
+)
+
+replace github.com/projgen/projgen => ../..
