@@ -122,4 +122,3 @@ func changedPackages(plan *write.Plan) []string {
 	slices.Sort(dirs)
 	return dirs
 }
-

@@ -14,12 +14,12 @@ import (
 
 // Bookkeeping column names.
 const (
-	AggregateIDColumn = "aggregate_id"
-	VersionColumnName    = "aggregate_version"
-	PositionColumnName   = "last_position"
-	CreatedAtColumn   = "created_at"
-	UpdatedAtColumn   = "updated_at"
-	EventPositionKey  = "position"
+	AggregateIDColumn  = "aggregate_id"
+	VersionColumnName  = "aggregate_version"
+	PositionColumnName = "last_position"
+	CreatedAtColumn    = "created_at"
+	UpdatedAtColumn    = "updated_at"
+	EventPositionKey   = "position"
 )
 
 // tableBuilder builds one projection's methods and table.

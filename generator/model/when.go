@@ -224,7 +224,7 @@ func nillable(t *load.Type) bool {
 	return false
 }
 
-func isInteger(k load.Kind) bool { return k >= load.Int && k <= load.Uint64 }
+func isInteger(k load.Kind) bool  { return k >= load.Int && k <= load.Uint64 }
 func isUnsigned(k load.Kind) bool { return k >= load.Uint && k <= load.Uint64 }
 func isFloat(k load.Kind) bool    { return k == load.Float32 || k == load.Float64 }
 

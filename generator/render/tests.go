@@ -188,7 +188,7 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 			comment += fmt.Sprintf(" It also checks that the event is not projected when %s fails.", m.When.Source)
 		}
 		f.Add(doc(comment))
-		f.Func().Id("Test"+n.Projection+m.Name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+		f.Func().Id("Test" + n.Projection + m.Name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 		f.Line()
 	}
 	r.otherEventsTest(f, p, s)
@@ -223,7 +223,7 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	}
 	f.Add(doc(fmt.Sprintf("Test%sIgnoresOtherEvents checks that events the projection does not handle, "+
 		"including the ones projgen.yaml ignores, make no call and no error.", n.Projection)))
-	f.Func().Id("Test"+n.Projection+"IgnoresOtherEvents").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+	f.Func().Id("Test" + n.Projection + "IgnoresOtherEvents").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 		append(newProjection,
 			jen.For(jen.List(jen.Id("_"), jen.Id("payload")).Op(":=").Range().Index().Any().ValuesFunc(func(g *jen.Group) {
 				for _, o := range others {
@@ -248,7 +248,7 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	first := p.Methods[0]
 	f.Line()
 	f.Add(doc(fmt.Sprintf("Test%sNilPayload checks that a nil *%s is reported, not dereferenced.", n.Projection, eventRef(p, first.Event))))
-	f.Func().Id("Test"+n.Projection+"NilPayload").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+	f.Func().Id("Test" + n.Projection + "NilPayload").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 		append(newProjection,
 			jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Qual(runtime, "Event").Values(jen.Dict{
 				jen.Id("Data"): jen.Parens(jen.Op("*").Add(eventType(first.Event))).Parens(jen.Nil()),
@@ -287,7 +287,7 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	)
 	f.Line()
 	f.Add(doc(fmt.Sprintf("Test%sReturnsReadModelErrors checks that Process returns what the read model returns.", n.Projection)))
-	f.Func().Id("Test"+n.Projection+"ReturnsReadModelErrors").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+	f.Func().Id("Test" + n.Projection + "ReturnsReadModelErrors").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 }
 
 // step is one event applied by the Postgres test.
@@ -437,7 +437,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	f.Add(doc(fmt.Sprintf("Test%s applies each method of the read model to a fresh schema, with the migrations "+
 		"applied, and checks the table's rows after each. It needs a database: set %s to run it.",
 		n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
-	f.Func().Id("Test"+n.Postgres).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+	f.Func().Id("Test" + n.Postgres).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 	return f
 }
 
