@@ -234,6 +234,11 @@ func (c *Config) SetFile(path string) { c.file = path }
 func (c *Config) Pos(yamlPath string) string {
 	if c.document != nil {
 		for p := yamlPath; p != "" && p != "$"; p = parentPath(p) {
+			if p == "$.projections" && strings.HasPrefix(yamlPath, "$.projections[") {
+				// A projection not in the file yet, being added by new:
+				// no line of the file is about it.
+				return ""
+			}
 			yp, err := yaml.PathString(p)
 			if err != nil {
 				continue

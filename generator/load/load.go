@@ -365,8 +365,16 @@ func newPackage(p *packages.Package) *Package {
 // errors inside projgen's generated files.
 func (p *Package) errors() diag.List {
 	var errs diag.List
+	precise := false
+	for _, e := range p.pkg.Errors {
+		precise = precise || e.Kind == packages.ParseError || e.Kind == packages.TypeError
+	}
 	for _, e := range p.pkg.Errors {
 		if e.Kind == packages.TypeError && p.generatedFile(e.Pos) {
+			continue
+		}
+		if e.Kind == packages.ListError && precise {
+			// The go command's report of the same problem, less precise.
 			continue
 		}
 		pos := e.Pos

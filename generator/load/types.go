@@ -82,6 +82,9 @@ type Type struct {
 	Fields []StructField
 	// Empty reports, for an interface, whether it has no methods (any).
 	Empty bool
+	// Basic is how a basic type is spelled: "byte" and "rune" are kept
+	// apart from uint8 and int32, as the source wrote them.
+	Basic string
 }
 
 // TypeName names a declared type.
@@ -177,7 +180,11 @@ func (t *Type) write(b *strings.Builder) {
 	case Func:
 		b.WriteString("func(...)")
 	default:
-		b.WriteString(t.Kind.String())
+		if t.Basic != "" {
+			b.WriteString(t.Basic)
+		} else {
+			b.WriteString(t.Kind.String())
+		}
 	}
 }
 
@@ -228,7 +235,7 @@ func convertUnderlying(t types.Type, depth int) (*Type, error) {
 		if !ok {
 			return nil, fmt.Errorf("type %s cannot be projected", t)
 		}
-		return &Type{Kind: k}, nil
+		return &Type{Kind: k, Basic: t.Name()}, nil
 	case *types.Pointer:
 		e, err := elem(t.Elem())
 		return &Type{Kind: Pointer, Elem: e}, err

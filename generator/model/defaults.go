@@ -134,7 +134,34 @@ func (d *defaulter) projection() (config.Projection, error) {
 		}
 		p.Events = append(p.Events, e)
 	}
+	firstInserts(&p, d.ch.Ops)
 	return p, d.unused(events)
+}
+
+// firstInserts makes the first handled event insert the row when no event
+// does by its name, in a table keyed by aggregate: OrderPlaced and
+// InvoiceIssued start their aggregates as much as Created does, and a
+// table that only updates would stay empty. An operation the user chose is
+// kept.
+func firstInserts(p *config.Projection, chosen map[string]string) {
+	if p.Key.From != config.KeyAggregate {
+		return
+	}
+	for _, e := range p.Events {
+		if e.Op == config.Insert {
+			return
+		}
+	}
+	for i := range p.Events {
+		e := &p.Events[i]
+		if _, ok := chosen[e.Type]; ok {
+			continue
+		}
+		if e.Op == config.Update || e.Op == config.Set {
+			e.Op = config.Insert
+			return
+		}
+	}
 }
 
 // unused reports per-event choices that name no chosen event.
@@ -408,7 +435,6 @@ func (d *defaulter) isAggregateName(pkg *load.Package, name string) bool {
 var negations = []struct{ prefix, positive, negative string }{
 	{prefix: "Un"}, {prefix: "De"}, {prefix: "Dis"},
 	{positive: "Enabled", negative: "Disabled"},
-	{positive: "Opened", negative: "Closed"},
 }
 
 // defaultSet gives a fieldless set event a boolean flag: Suspended sets

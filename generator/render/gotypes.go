@@ -64,6 +64,9 @@ func goType(t *load.Type) jen.Code {
 	case load.UnsafePointer:
 		return jen.Qual("unsafe", "Pointer")
 	}
+	if t.Basic != "" {
+		return jen.Id(t.Basic)
+	}
 	return jen.Id(t.Kind.String())
 }
 
@@ -114,6 +117,8 @@ func nameTypes(f *jen.File, t *load.Type) {
 // different for each value asked for, so that a swapped argument shows.
 type sampler struct {
 	n int
+	// untyped is set while sampling the elements of a composite literal.
+	untyped bool
 }
 
 // sample is a sample value in generated code.
@@ -143,6 +148,10 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 		}
 		return lit(c)
 	}
+	// Elements of composite literals need no conversion: []int64{101}.
+	if s.untyped && t.Name == nil && t.Kind >= load.Int && t.Kind <= load.Uint32 {
+		return lit(jen.Lit(100 + n))
+	}
 	word := fmt.Sprintf("%s-%d", sampleWord(name), n)
 	switch {
 	case t.Is("time", "Time"):
@@ -167,7 +176,7 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 		return conv(basicLit(t.Kind, int64(n%100)))
 	case load.Uint64:
 		// The top of the range, to show that numeric(20) holds it.
-		return conv(jen.Lit(uint64(math.MaxUint64 - uint64(n))))
+		return conv(jen.Id("uint64").Call(jen.Op(strconv.FormatUint(math.MaxUint64-uint64(n), 10))))
 	case load.Float32:
 		return conv(jen.Lit(float32(n) + 0.5))
 	case load.Float64:
@@ -187,9 +196,14 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 		if t.Elem.Kind == load.Uint8 && t.Elem.Name == nil {
 			return conv(jen.Index().Byte().Call(jen.Lit(word)))
 		}
+		s.untyped = true
 		elem := s.value(t.Elem, name, n)
-		if elem.pre != nil {
+		s.untyped = false
+		switch {
+		case elem.pre != nil:
 			return lit(jen.Add(goType(t)).Values())
+		case t.Elem.Kind == load.Struct && t.Elem.Name != nil:
+			return lit(jen.Add(goType(t)).Values(jen.Values()))
 		}
 		return lit(jen.Add(goType(t)).Values(elem.value))
 	case load.Array:
@@ -199,7 +213,9 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 		}
 		return lit(jen.Add(goType(t)).Values())
 	case load.Map:
+		s.untyped = true
 		k, v := s.value(t.Key, name, n), s.value(t.Elem, name, n)
+		s.untyped = false
 		if k.pre != nil || v.pre != nil || t.Key.Kind != load.String {
 			return lit(jen.Add(goType(t)).Values())
 		}
@@ -214,29 +230,13 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 	return lit(jen.Nil())
 }
 
-// basicLit writes an integer literal of a kind: int64(101), uint16(102).
+// basicLit writes an integer literal of a kind, in decimal: 101 for int,
+// int64(101), uint16(102).
 func basicLit(k load.Kind, v int64) jen.Code {
-	switch k {
-	case load.Int:
+	if k == load.Int {
 		return jen.Lit(int(v))
-	case load.Int64:
-		return jen.Lit(v)
-	case load.Int32:
-		return jen.Lit(int32(v))
-	case load.Int16:
-		return jen.Lit(int16(v))
-	case load.Int8:
-		return jen.Lit(int8(v))
-	case load.Uint:
-		return jen.Lit(uint(v))
-	case load.Uint32:
-		return jen.Lit(uint32(v))
-	case load.Uint16:
-		return jen.Lit(uint16(v))
-	case load.Uint8:
-		return jen.Lit(uint8(v))
 	}
-	return jen.Lit(v)
+	return jen.Id(k.String()).Call(jen.Lit(int(v)))
 }
 
 // sampleWord turns a Go name into the stem of a sample string:

@@ -57,10 +57,10 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 				)
 				g.Case(jen.Op("*").Add(eventType(m.Event))).Block(
 					jen.If(jen.Id("data").Op("==").Nil()).Block(
-						jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(jen.Dict{
-							jen.Id("Meta"): jen.Id("e").Dot("Meta"),
-							jen.Id("Err"):  jen.Qual(runtime, "ErrNilPayload"),
-						})),
+						jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
+							jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
+							jen.Id("Err").Op(":").Qual(runtime, "ErrNilPayload"),
+						)),
 					),
 					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
 				)

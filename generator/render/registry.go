@@ -18,19 +18,20 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 		jen.Return(jen.Index().Qual(runtime, "Registration").ValuesFunc(func(g *jen.Group) {
 			for _, p := range reg.Projections {
 				pkg := p.Package.Path
-				g.Line().Values(jen.DictFunc(func(d jen.Dict) {
-					d[jen.Id("Name")] = jen.Lit(p.Name)
-					d[jen.Id("Topics")] = jen.Index().String().ValuesFunc(func(g *jen.Group) {
-						for _, m := range p.Methods {
-							g.Line().Lit(m.Topic)
-						}
-						g.Line()
-					})
-					d[jen.Id("Tables")] = jen.Index().String().Values(jen.Lit(p.Table.Name))
-					d[jen.Id("New")] = jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
+				topics := jen.Index().String().ValuesFunc(func(g *jen.Group) {
+					for _, m := range p.Methods {
+						g.Line().Lit(m.Topic)
+					}
+					g.Line()
+				})
+				g.Line().Add(keyed(jen.Null(),
+					jen.Id("Name"), jen.Lit(p.Name),
+					jen.Id("Topics"), topics,
+					jen.Id("Tables"), jen.Index().String().Values(jen.Lit(p.Table.Name)),
+					jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
 						jen.Return(jen.Qual(pkg, p.Names.NewProjection).Call(jen.Qual(pkg, p.Names.NewPostgres).Call(jen.Id("db")))),
-					)
-				}))
+					),
+				))
 			}
 			g.Line()
 		})),

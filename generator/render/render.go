@@ -240,13 +240,24 @@ func metaParams() []jen.Code {
 	}
 }
 
-// params are a method's parameters after ctx and meta.
+// params are a method's parameters: ctx, meta, then the event's values.
+// A list too long for one line of about 100 columns is written one
+// parameter a line.
 func params(m *model.Method) []jen.Code {
 	out := metaParams()
+	width := len(m.Name) + len("(ctx context.Context, meta projection.Meta) error")
 	for _, p := range m.Params {
 		out = append(out, jen.Id(p.Name).Add(goType(p.Type)))
+		width += len(", ") + len(p.Name) + 1 + len(p.Type.String())
 	}
-	return out
+	if width <= 100 {
+		return out
+	}
+	lines := make([]jen.Code, 0, len(out)+1)
+	for _, c := range out {
+		lines = append(lines, jen.Line().Add(c))
+	}
+	return append(lines, jen.Line())
 }
 
 func (r *renderer) readModel(p *model.Projection) *jen.File {

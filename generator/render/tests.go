@@ -174,10 +174,10 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 				),
 				jen.Id("proj").Op(":=").Id(n.NewProjection).Call(jen.Id("view")),
 				jen.If(
-					jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(jen.Dict{
-						jen.Id("Meta"): jen.Id("meta"),
-						jen.Id("Data"): jen.Id("tc").Dot("payload"),
-					})),
+					jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(
+						jen.Id("Meta").Op(":").Id("meta"),
+						jen.Id("Data").Op(":").Id("tc").Dot("payload"),
+					)),
 					jen.Err().Op("!=").Nil(),
 				).Block(jen.Id("t").Dot("Fatalf").Call(jen.Lit("Process: %v"), jen.Err())),
 			)),
@@ -231,10 +231,10 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 				}
 				g.Line()
 			})).Block(
-				jen.Id("e").Op(":=").Qual(runtime, "Event").Values(jen.Dict{
-					jen.Id("Meta"): jen.Qual(runtime, "Meta").Values(jen.Dict{jen.Id("Topic"): jen.Lit("unknown")}),
-					jen.Id("Data"): jen.Id("payload"),
-				}),
+				jen.Id("e").Op(":=").Qual(runtime, "Event").Values(
+					jen.Id("Meta").Op(":").Qual(runtime, "Meta").Values(jen.Id("Topic").Op(":").Lit("unknown")),
+					jen.Id("Data").Op(":").Id("payload"),
+				),
 				jen.If(jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Id("e")),
 					jen.Err().Op("!=").Nil()).Block(
 					jen.Id("t").Dot("Errorf").Call(jen.Lit("Process(%T): %v"), jen.Id("payload"), jen.Err()),
@@ -277,10 +277,10 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	body = append(body,
 		jen.Id("failure").Op(":=").Qual("errors", "New").Call(jen.Lit("read model failed")),
 		jen.Id("view").Dot("EXPECT").Call().Dot(first.Name).Call(anyArgs...).Dot("Return").Call(jen.Id("failure")),
-		jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(jen.Dict{
-			jen.Id("Meta"): jen.Id("meta"),
-			jen.Id("Data"): jen.Id("data"),
-		})),
+		jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Id("ctx"), jen.Qual(runtime, "Event").Values(
+			jen.Id("Meta").Op(":").Id("meta"),
+			jen.Id("Data").Op(":").Id("data"),
+		)),
 		jen.If(jen.Op("!").Qual("errors", "Is").Call(jen.Err(), jen.Id("failure"))).Block(
 			jen.Id("t").Dot("Errorf").Call(jen.Lit("Process = %v, want the read model's error"), jen.Err()),
 		),

@@ -93,6 +93,7 @@ func NormalizeType(t string) string {
 	t = strings.ToLower(strings.Join(strings.Fields(t), " "))
 	t = strings.ReplaceAll(t, " (", "(")
 	t = strings.ReplaceAll(t, " [", "[")
+	t = strings.ReplaceAll(t, "[ ]", "[]")
 	t = strings.ReplaceAll(t, "( ", "(")
 	t = strings.ReplaceAll(t, " )", ")")
 	t = strings.ReplaceAll(t, ", ", ",")

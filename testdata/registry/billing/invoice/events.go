@@ -44,8 +44,8 @@ func (Issued) GetType() string { return "invoice.issued" }
 
 // Paid: the customer paid.
 type Paid struct {
-	PaidAt time.Time
-	Amount uint64
+	PaidAt     time.Time
+	AmountPaid uint64
 }
 
 // GetType names the event for the event store, as package.Type.

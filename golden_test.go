@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/projgen/projgen/cmd"
+)
+
+var update = flag.Bool("update", false, "rewrite golden/ with the output of the golden tests")
+
+// goldenCase is one behaviour: an input module in testdata/NAME and the
+// projgen commands run on a copy of it, whose result must equal golden/NAME.
+type goldenCase struct {
+	name string
+	runs [][]string
+}
+
+var goldenCases = []goldenCase{
+	{
+		// The example module: one projection of each aggregate, with every
+		// default, as projgen new --yes gives them.
+		name: "registry",
+		runs: [][]string{
+			{"new", "--aggregate", "installation", "--yes", "--no-test"},
+			{"new", "--aggregate", "endpoint", "--yes", "--no-test"},
+			{"new", "--aggregate", "order", "--yes", "--no-test"},
+			{"new", "--aggregate", "invoice", "--yes", "--no-test"},
+			{"new", "--aggregate", "product", "--yes", "--no-test"},
+		},
+	},
+}
+
+// repoRoot is the absolute path of this repository.
+func repoRoot(t *testing.T) string {
+	root, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// projgen runs the CLI in-process and returns its exit code and output.
+func projgen(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := cmd.Execute(context.Background(), cmd.Build{GoMod: goMod}, args, cmd.IO{Out: &out, Err: &out})
+	return code, out.String()
+}
+
+// copyModule copies testdata/name into a new directory and points its
+// projgen requirement at this repository.
+func copyModule(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	gomod := filepath.Join(dst, "go.mod")
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.Replace(data, []byte("=> ../.."), []byte("=> "+repoRoot(t)), 1)
+	if err := os.WriteFile(gomod, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// readTree reads every file under dir, by slash-separated relative path,
+// with go.mod's replace directive pointed back at ../.. as in the repository.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	root := repoRoot(t)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if rel == "go.mod" {
+			data = bytes.Replace(data, []byte("=> "+root), []byte("=> ../.."), 1)
+		}
+		files[rel] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestGolden runs each case's commands on a copy of its input module and
+// compares every file of the result with golden/NAME. Run with -update to
+// rewrite golden/, then review the diff before committing it.
+func TestGolden(t *testing.T) {
+	for _, gc := range goldenCases {
+		t.Run(gc.name, func(t *testing.T) {
+			dir := copyModule(t, filepath.Join("testdata", gc.name))
+			for _, args := range gc.runs {
+				if code, out := projgen(t, append(args, "--dir", dir)...); code != 0 {
+					t.Fatalf("projgen %s: exit %d\n%s", strings.Join(args, " "), code, out)
+				}
+			}
+			got := readTree(t, dir)
+			goldenDir := filepath.Join("golden", gc.name)
+			if *update {
+				if err := os.RemoveAll(goldenDir); err != nil {
+					t.Fatal(err)
+				}
+				for rel, data := range got {
+					path := filepath.Join(goldenDir, filepath.FromSlash(rel))
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return
+			}
+			compareTrees(t, readTree(t, goldenDir), got)
+
+			// Determinism: regenerating from projgen.yaml gives the same
+			// bytes, and check agrees.
+			if code, out := projgen(t, "generate", "--no-test", "--dir", dir); code != 0 {
+				t.Fatalf("projgen generate: exit %d\n%s", code, out)
+			}
+			compareTrees(t, got, readTree(t, dir))
+			if code, out := projgen(t, "check", "--dir", dir); code != 0 {
+				t.Fatalf("projgen check after generate: exit %d\n%s", code, out)
+			}
+		})
+	}
+}
+
+// compareTrees reports every file that differs between want and got.
+func compareTrees(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	for path, w := range want {
+		g, ok := got[path]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing from the output", path)
+		case g != w:
+			t.Errorf("%s differs from golden (run go test -run TestGolden -update, then review the diff):\n%s",
+				path, udiff.Unified("golden/"+path, "output/"+path, w, g))
+		}
+	}
+	for path := range got {
+		if _, ok := want[path]; !ok {
+			t.Errorf("%s: in the output but not in golden", path)
+		}
+	}
+}
+
+// TestGoldenModules builds each golden module and runs its tests: the
+// generated code must pass go vet and its own tests, the database tests
+// included, against the real server.
+func TestGoldenModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the golden modules")
+	}
+	for _, gc := range goldenCases {
+		t.Run(gc.name, func(t *testing.T) {
+			dir := filepath.Join("golden", gc.name)
+			for _, args := range [][]string{{"vet", "./..."}, {"test", "-count=1", "./..."}} {
+				c := exec.Command("go", args...)
+				c.Dir = dir
+				c.Env = append(os.Environ(), "PROJGEN_TEST_DATABASE_URL="+databaseURL())
+				out, err := c.CombinedOutput()
+				if err != nil {
+					t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+				}
+				if args[0] == "test" && strings.Contains(string(out), "[no tests to run]") {
+					t.Errorf("go test in %s ran no tests:\n%s", dir, out)
+				}
+			}
+		})
+	}
+}
