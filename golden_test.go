@@ -136,6 +136,14 @@ func TestGolden(t *testing.T) {
 			}
 			compareTrees(t, readTree(t, goldenDir), got)
 
+			// Running the same commands again changes no byte.
+			for _, args := range gc.runs {
+				if code, out := projgen(t, append(args, "--dir", dir)...); code != 0 {
+					t.Fatalf("projgen %s, again: exit %d\n%s", strings.Join(args, " "), code, out)
+				}
+			}
+			compareTrees(t, got, readTree(t, dir))
+
 			// Determinism: regenerating from projgen.yaml gives the same
 			// bytes, and check agrees.
 			if code, out := projgen(t, "generate", "--no-test", "--dir", dir); code != 0 {
