@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"io/fs"
@@ -18,11 +19,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden/ with the output of the golden tests")
 
-// goldenCase is one behaviour: an input module in testdata/NAME and the
+// goldenCase is one behaviour: an input module in testdata/INPUT and the
 // projgen commands run on a copy of it, whose result must equal golden/NAME.
 type goldenCase struct {
-	name string
-	runs [][]string
+	name  string
+	input string // testdata/INPUT; NAME when empty
+	runs  [][]string
 }
 
 var goldenCases = []goldenCase{
@@ -36,6 +38,47 @@ var goldenCases = []goldenCase{
 			{"new", "--aggregate", "order", "--yes", "--no-test"},
 			{"new", "--aggregate", "invoice", "--yes", "--no-test"},
 			{"new", "--aggregate", "product", "--yes", "--no-test"},
+		},
+	},
+	{
+		// The seed guide's four patterns and its two worked examples, on
+		// the example module: the installation projection (simple), the
+		// repositories of an installation in their own package
+		// (denormalization), active endpoints (filtering), and tenant
+		// activity across endpoints and installations (cross-aggregate).
+		name:  "seed",
+		input: "registry",
+		runs: [][]string{
+			{"new", "--aggregate", "installation", "--yes", "--no-test"},
+			{"new", "--aggregate", "installation", "--key", "RepositoryID", "--name", "github_repository",
+				"--out", "github/repository", "--yes", "--no-test"},
+			{"new", "--aggregate", "endpoint", "--name", "active_endpoint", "--when", "Created=IsActive",
+				"--op", "Activated=ignore", "--op", "Deactivated=delete", "--method", "Deactivated=RemoveEndpoint",
+				"--yes", "--no-test"},
+			{"new", "--aggregate", "endpoint", "--aggregate", "installation", "--name", "tenant_activity",
+				"--events", "endpoint.Created,installation.Created",
+				"--fields", "endpoint.Created=TenantID", "--fields", "installation.Created=TenantID",
+				"--yes", "--no-test"},
+		},
+	},
+	{
+		// Every operation, chosen with flags: insert, update and set with
+		// constants, delete, append, ignore; renamed methods and columns,
+		// chosen fields, and a condition with a comparison.
+		name:  "operations",
+		input: "registry",
+		runs: [][]string{
+			{"new", "--aggregate", "order", "--name", "order_status",
+				"--set", "Placed.status=placed", "--set", "Shipped.status=shipped",
+				"--op", "Cancelled=set", "--set", "Cancelled.status=cancelled", "--method", "Cancelled=MarkCancelled",
+				"--fields", "Placed=Customer,Total", "--column", "Placed.Total=total_cents",
+				"--when", "Placed=Total > 0",
+				"--yes", "--no-test"},
+			{"new", "--aggregate", "order", "--name", "order_history",
+				"--op", "Placed=append", "--op", "Shipped=append", "--op", "Cancelled=append",
+				"--yes", "--no-test"},
+			{"new", "--aggregate", "product", "--op", "Discontinued=delete", "--op", "Renamed=ignore",
+				"--table", "catalog_products", "--yes", "--no-test"},
 		},
 	},
 }
@@ -111,7 +154,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 func TestGolden(t *testing.T) {
 	for _, gc := range goldenCases {
 		t.Run(gc.name, func(t *testing.T) {
-			dir := copyModule(t, filepath.Join("testdata", gc.name))
+			dir := copyModule(t, filepath.Join("testdata", cmp.Or(gc.input, gc.name)))
 			for _, args := range gc.runs {
 				if code, out := projgen(t, append(args, "--dir", dir)...); code != 0 {
 					t.Fatalf("projgen %s: exit %d\n%s", strings.Join(args, " "), code, out)

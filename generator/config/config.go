@@ -152,7 +152,7 @@ type Event struct {
 	// the projection has several aggregates.
 	Aggregate string `yaml:"aggregate,omitempty"`
 	// Topic is the string the event store records for the event.
-	Topic string `yaml:"topic"`
+	Topic string `yaml:"topic,omitempty"`
 	// Op is what the event does: insert, update, set, delete, append or
 	// ignore.
 	Op string `yaml:"op"`
@@ -162,7 +162,8 @@ type Event struct {
 	// When is a condition on the event's fields, in Go syntax: the event
 	// is projected only when it holds ("IsActive", "Amount > 100").
 	When string `yaml:"when,omitempty"`
-	// Set gives the constant column values of a set or append operation.
+	// Set gives constant column values the event writes, with its fields:
+	// is_suspended: true.
 	Set map[string]any `yaml:"set,omitempty"`
 	// Fields limits the projected fields to these; empty means all.
 	Fields []string `yaml:"fields,omitempty"`
@@ -444,9 +445,9 @@ func (c *Config) validateEvents(p *Projection, i int, add func(string, string, .
 		} else {
 			methods[e.Method] = j
 		}
-		if len(e.Set) > 0 && e.Op != Set && e.Op != Append && e.Op != Insert {
-			add(ep+".set", "event %s sets constant values but its operation is %s", e.Type, e.Op).
-				WithHint("constant values go with set, insert or append")
+		if len(e.Set) > 0 && e.Op == Delete {
+			add(ep+".set", "event %s sets constant values but deletes its row", e.Type).
+				WithHint("constant values go with insert, update, set or append")
 		}
 		if e.Op == Set && len(e.Set) == 0 {
 			add(ep+".set", "event %s has operation set but no values", e.Type).

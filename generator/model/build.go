@@ -131,6 +131,11 @@ func (b *builder) projection(i int) *Projection {
 			return nil
 		}
 	}
+	if name := path.Base(cp.Dir); cp.Dir != "." && names.IsGoKeyword(name) {
+		b.errorf(pp+".dir", "dir %s would make a package named %s, a Go keyword", cp.Dir, name).
+			WithHint("generate the projection into another directory, such as %s", path.Join(path.Dir(cp.Dir), name+"s"))
+		return nil
+	}
 	p := &Projection{
 		Name:         cp.Name,
 		Pattern:      cp.Pattern,

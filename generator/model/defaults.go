@@ -134,8 +134,27 @@ func (d *defaulter) projection() (config.Projection, error) {
 		}
 		p.Events = append(p.Events, e)
 	}
+	appendOnly(&p, ch.KeyColumn)
 	firstInserts(&p, d.ch.Ops)
 	return p, d.unused(events)
+}
+
+// appendOnly keys the rows by event position when every handled event
+// appends: such a table has one row per event, whatever the pattern.
+func appendOnly(p *config.Projection, keyColumn string) {
+	handled := 0
+	for _, e := range p.Events {
+		switch e.Op {
+		case config.Ignore:
+		case config.Append:
+			handled++
+		default:
+			return
+		}
+	}
+	if handled > 0 {
+		p.Key = config.Key{Column: cmp.Or(keyColumn, EventPositionKey), From: config.KeyPosition}
+	}
 }
 
 // firstInserts makes the first handled event insert the row when no event

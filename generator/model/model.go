@@ -208,6 +208,13 @@ type Table struct {
 	Indexes []*Index
 	// AppendOnly is true for tables with one row per event.
 	AppendOnly bool
+	// Guard is the column that orders events for a row: a statement
+	// changes the row only when the event is newer than the last one
+	// applied. It is aggregate_version for rows keyed by aggregate, whose
+	// events all come from one stream, and last_position for rows keyed by
+	// a field, which events of several aggregates may touch, since only the
+	// global position orders those. Append-only tables need none.
+	Guard *Column
 }
 
 // Column lookup by name.

@@ -91,6 +91,12 @@ func (t *tableBuilder) keyAndBookkeeping() {
 	if !t.table.AppendOnly {
 		t.bookkeeping(UpdatedAtColumn, "timestamptz", UpdatedColumn)
 	}
+	switch k.From {
+	case config.KeyAggregate:
+		t.table.Guard = t.table.Column(VersionColumnName)
+	case config.KeyField:
+		t.table.Guard = t.table.Column(PositionColumnName)
+	}
 }
 
 func (t *tableBuilder) bookkeeping(name, sqlType string, role Role) {
@@ -245,7 +251,11 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 	}
 	switch m.Op {
 	case config.Delete:
-		meta(VersionColumnName, FromVersion)
+		if g := t.table.Guard; g != nil && g.Role == PositionColumn {
+			meta(PositionColumnName, FromPosition)
+		} else {
+			meta(VersionColumnName, FromVersion)
+		}
 		return
 	case config.Insert, config.Append:
 		if t.cp.Key.From != config.KeyAggregate && key.Column.Name != AggregateIDColumn {
@@ -274,6 +284,7 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 		ct, err := MapType(prm.Type)
 		if err != nil {
 			t.errorf(ep, "field %s of event %s (%s): %v", prm.goName(m), m.Event.Name, prm.pos(m), err)
+			t.b.errs[len(t.b.errs)-1].WithHint("leave it out: list the fields to project with fields: [...] on the event in projgen.yaml, or --fields %s=A,B", m.Event.Name)
 			continue
 		}
 		if c := t.table.Column(colName); c != nil && c.Role != DataColumn {

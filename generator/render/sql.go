@@ -37,15 +37,16 @@ func (s *sqlTemplates) execute(name string, data any) (string, error) {
 
 // statement is what the statement templates receive.
 type statement struct {
-	Table, Key, Version string
+	Table, Key, Guard string
 	// Columns and Values are the inserted columns and their $n, in order.
 	Columns, Values []string
 	// Updates are the columns an upsert updates on conflict.
 	Updates []string
 	// Sets are the assignments of an UPDATE.
 	Sets []set
-	// KeyValue and VersionValue are the $n of the key and the version.
-	KeyValue, VersionValue string
+	// KeyValue and GuardValue are the $n of the key and of the guard
+	// column, which orders the events of a row.
+	KeyValue, GuardValue string
 }
 
 type set struct{ Column, Value string }
@@ -72,9 +73,11 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 	}
 	q := names.SQLIdent
 	st := statement{
-		Table:   q(p.Table.Name),
-		Key:     q(m.Writes[0].Column.Name),
-		Version: q(model.VersionColumnName),
+		Table: q(p.Table.Name),
+		Key:   q(m.Writes[0].Column.Name),
+	}
+	if g := p.Table.Guard; g != nil {
+		st.Guard = q(g.Name)
 	}
 	var name string
 	switch m.Op {
@@ -98,8 +101,8 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 		st.KeyValue = value(m.Writes[0])
 		for _, w := range m.Writes[1:] {
 			v := value(w)
-			if w.Column.Role == model.VersionColumn {
-				st.VersionValue = v
+			if w.Column == p.Table.Guard {
+				st.GuardValue = v
 			}
 			st.Sets = append(st.Sets, set{Column: q(w.Column.Name), Value: v})
 		}

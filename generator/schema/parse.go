@@ -97,7 +97,8 @@ func split(sql string) ([]stmt, error) {
 			i += 2
 		case isWordRune(c):
 			j := i
-			for j < len(r) && (isWordRune(r[j]) || r[j] == '$') {
+			// A number keeps its decimal point: 0.5 is one token.
+			for j < len(r) && (isWordRune(r[j]) || r[j] == '$' || (r[j] == '.' && unicode.IsDigit(c))) {
 				j++
 			}
 			cur = append(cur, token{text: string(r[i:j])})
@@ -339,14 +340,19 @@ func (p *parser) constraintExpr() string {
 				depth--
 			}
 		}
-		text := t.text
-		if t.str {
+		// Keywords fold to lower case; strings and quoted identifiers keep
+		// their case and get their quotes back.
+		text := strings.ToLower(t.text)
+		switch {
+		case t.str:
 			text = "'" + strings.ReplaceAll(t.text, "'", "''") + "'"
+		case t.quoted:
+			text = `"` + strings.ReplaceAll(t.text, `"`, `""`) + `"`
 		}
 		parts = append(parts, text)
 		p.next()
 	}
-	return strings.ToLower(strings.Join(parts, " "))
+	return strings.Join(parts, " ")
 }
 
 func (s *Schema) apply(st stmt) error {
@@ -555,7 +561,14 @@ func (s *Schema) alterAction(p *parser, t *Table) error {
 		switch {
 		case p.is("type"), p.is("set", "data", "type"):
 			var typ []string
-			for !p.done() && p.peek().text != "," && !strings.EqualFold(p.peek().text, "using") && !strings.EqualFold(p.peek().text, "collate") {
+			depth := 0 // a comma inside numeric(10, 2) does not end the type
+			for !p.done() && (depth > 0 || p.peek().text != "," && !strings.EqualFold(p.peek().text, "using") && !strings.EqualFold(p.peek().text, "collate")) {
+				switch p.peek().text {
+				case "(":
+					depth++
+				case ")":
+					depth--
+				}
 				typ = append(typ, p.next().text)
 			}
 			col.Type = NormalizeType(strings.Join(typ, " "))

@@ -97,6 +97,7 @@ func NormalizeType(t string) string {
 	t = strings.ReplaceAll(t, "( ", "(")
 	t = strings.ReplaceAll(t, " )", ")")
 	t = strings.ReplaceAll(t, ", ", ",")
+	t = strings.ReplaceAll(t, " ,", ",")
 	array := ""
 	for strings.HasSuffix(t, "[]") {
 		t, array = strings.TrimSuffix(t, "[]"), array+"[]"

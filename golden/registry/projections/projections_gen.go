@@ -72,6 +72,7 @@ func Registrations() []projection.Registration {
 			Topics: []string{
 				"example.com/registry/catalog/product.Created",
 				"catalog.product.price_changed",
+				"example.com/registry/catalog/product.Renamed",
 				"example.com/registry/catalog/product.Discontinued",
 			},
 			Tables: []string{"products"},
@@ -95,6 +96,9 @@ func EventTypes() projection.EventTypes {
 		},
 		"example.com/registry/catalog/product.Discontinued": func() any {
 			return new(product.Discontinued)
+		},
+		"example.com/registry/catalog/product.Renamed": func() any {
+			return new(product.Renamed)
 		},
 		"example.com/registry/github/installation.Created": func() any {
 			return new(installation.Created)

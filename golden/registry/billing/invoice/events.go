@@ -10,6 +10,7 @@ import (
 // Issued: the invoice was issued. It has a field of each mapped type.
 type Issued struct {
 	InvoiceID  uuid.UUID
+	ExternalID ExternalID
 	Number     string
 	Status     Status
 	Region     Region

@@ -3,6 +3,8 @@
 // Invoice IDs are strings, not UUIDs.
 package invoice
 
+import "github.com/google/uuid"
+
 // Invoice is the aggregate.
 type Invoice struct {
 	ID      string
@@ -21,6 +23,9 @@ type CustomerID [16]byte
 
 // Region is an alias, as some codebases declare IDs.
 type Region = string
+
+// ExternalID is an alias of uuid.UUID: it maps as uuid.UUID does.
+type ExternalID = uuid.UUID
 
 // Address is a postal address, stored as JSON.
 type Address struct {

@@ -45,6 +45,7 @@ func (m *MockInvoiceReadModel) IssueInvoice(
 	ctx context.Context,
 	meta projection.Meta,
 	invoiceID uuid.UUID,
+	externalID uuid.UUID,
 	number string,
 	status Status,
 	region string,
@@ -73,15 +74,15 @@ func (m *MockInvoiceReadModel) IssueInvoice(
 	checksum [32]byte,
 ) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "IssueInvoice", ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
+	ret := m.ctrl.Call(m, "IssueInvoice", ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // IssueInvoice indicates an expected call of IssueInvoice.
-func (mr *MockInvoiceReadModelMockRecorder) IssueInvoice(ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum any) *gomock.Call {
+func (mr *MockInvoiceReadModelMockRecorder) IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IssueInvoice", reflect.TypeOf((*MockInvoiceReadModel)(nil).IssueInvoice), ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IssueInvoice", reflect.TypeOf((*MockInvoiceReadModel)(nil).IssueInvoice), ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
 }
 
 // PayInvoice mocks base method.

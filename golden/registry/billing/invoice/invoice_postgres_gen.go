@@ -34,6 +34,7 @@ func (m *PostgresInvoiceReadModel) IssueInvoice(
 	ctx context.Context,
 	meta projection.Meta,
 	invoiceID uuid.UUID,
+	externalID uuid.UUID,
 	number string,
 	status Status,
 	region string,
@@ -61,13 +62,14 @@ func (m *PostgresInvoiceReadModel) IssueInvoice(
 	balance Cents,
 	checksum [32]byte,
 ) error {
-	const query = `INSERT INTO "invoices" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "invoice_id", "number", "status", "region", "final", "lines", "amount", "quantity", "priority", "retries", "total", "tax_rate", "discount", "issued_at", "terms", "customer_id", "attachment", "tags", "line_ids", "note", "due_at", "address", "metadata", "items", "ref", "balance", "checksum")
-VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
+	const query = `INSERT INTO "invoices" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "invoice_id", "external_id", "number", "status", "region", "final", "lines", "amount", "quantity", "priority", "retries", "total", "tax_rate", "discount", "issued_at", "terms", "customer_id", "attachment", "tags", "line_ids", "note", "due_at", "address", "metadata", "items", "ref", "balance", "checksum")
+VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
 	"updated_at" = EXCLUDED."updated_at",
 	"invoice_id" = EXCLUDED."invoice_id",
+	"external_id" = EXCLUDED."external_id",
 	"number" = EXCLUDED."number",
 	"status" = EXCLUDED."status",
 	"region" = EXCLUDED."region",
@@ -95,7 +97,7 @@ ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"balance" = EXCLUDED."balance",
 	"checksum" = EXCLUDED."checksum"
 WHERE "invoices"."aggregate_version" < EXCLUDED."aggregate_version"`
-	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum[:]); err != nil {
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum[:]); err != nil {
 		return fmt.Errorf("invoices: IssueInvoice: %w", err)
 	}
 	return nil

@@ -32,72 +32,74 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			Topic:       "invoice.issued",
 		}
 		invoiceID := uuid.MustParse("00000000-0000-4000-8000-000000001001")
-		number := "number-1002"
-		status := Status("status-1003")
-		region := "region-1004"
+		externalID := uuid.MustParse("00000000-0000-4000-8000-000000001002")
+		number := "number-1003"
+		status := Status("status-1004")
+		region := "region-1005"
 		final := true
-		lines := 1106
-		amount := int64(1107)
-		quantity := uint32(1108)
-		priority := int16(1109)
-		retries := uint8(10)
-		total := uint64(18446744073709550604)
-		taxRate := 1012.25
-		discount := float32(1013.5)
-		issuedAt := time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC)
-		terms := 1015 * time.Second
-		customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016"))
-		attachment := []byte("attachment-1017")
-		tags := []string{"tags-1018"}
-		lineIDs := []int64{1119}
-		noteValue := "note-1020"
+		lines := 1107
+		amount := int64(1108)
+		quantity := uint32(1109)
+		priority := int16(1110)
+		retries := uint8(11)
+		total := uint64(18446744073709550603)
+		taxRate := 1013.25
+		discount := float32(1014.5)
+		issuedAt := time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC)
+		terms := 1016 * time.Second
+		customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017"))
+		attachment := []byte("attachment-1018")
+		tags := []string{"tags-1019"}
+		lineIDs := []int64{1120}
+		noteValue := "note-1021"
 		note := &noteValue
-		dueAtValue := time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC)
+		dueAtValue := time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC)
 		dueAt := &dueAtValue
 		address := Address{}
-		metadata := map[string]string{"metadata-1023": "metadata-1023"}
+		metadata := map[string]string{"metadata-1024": "metadata-1024"}
 		items := []Item{{}}
-		reference := "reference-1025"
-		balance := Cents(int64(1126))
-		checksum := [32]byte(bytes.Repeat([]byte{3}, 32))
+		reference := "reference-1026"
+		balance := Cents(int64(1127))
+		checksum := [32]byte(bytes.Repeat([]byte{4}, 32))
 		for replay := range 2 {
-			if err := readModel.IssueInvoice(ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
+			if err := readModel.IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
 				t.Fatalf("IssueInvoice (replay %d): %v", replay, err)
 			}
 			projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"address":           Address{},
 				"aggregate_version": int64(1),
-				"amount":            int64(1107),
+				"amount":            int64(1108),
 				"amount_paid":       nil,
-				"attachment":        []byte("attachment-1017"),
-				"balance":           Cents(int64(1126)),
-				"checksum":          bytes.Repeat([]byte{3}, 32),
+				"attachment":        []byte("attachment-1018"),
+				"balance":           Cents(int64(1127)),
+				"checksum":          bytes.Repeat([]byte{4}, 32),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016")),
-				"discount":          float32(1013.5),
-				"due_at":            time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC),
+				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017")),
+				"discount":          float32(1014.5),
+				"due_at":            time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC),
+				"external_id":       uuid.MustParse("00000000-0000-4000-8000-000000001002"),
 				"final":             true,
 				"invoice_id":        uuid.MustParse("00000000-0000-4000-8000-000000001001"),
-				"issued_at":         time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC),
+				"issued_at":         time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC),
 				"items":             []Item{{}},
 				"last_position":     int64(101),
-				"line_ids":          []int64{1119},
-				"lines":             1106,
-				"metadata":          map[string]string{"metadata-1023": "metadata-1023"},
-				"note":              "note-1020",
-				"number":            "number-1002",
+				"line_ids":          []int64{1120},
+				"lines":             1107,
+				"metadata":          map[string]string{"metadata-1024": "metadata-1024"},
+				"note":              "note-1021",
+				"number":            "number-1003",
 				"paid_at":           nil,
-				"priority":          int16(1109),
-				"quantity":          uint32(1108),
+				"priority":          int16(1110),
+				"quantity":          uint32(1109),
 				"reason":            nil,
-				"ref":               "reference-1025",
-				"region":            "region-1004",
-				"retries":           uint8(10),
-				"status":            Status("status-1003"),
-				"tags":              []string{"tags-1018"},
-				"tax_rate":          1012.25,
-				"terms":             1015 * time.Second,
-				"total":             uint64(18446744073709550604),
+				"ref":               "reference-1026",
+				"region":            "region-1005",
+				"retries":           uint8(11),
+				"status":            Status("status-1004"),
+				"tags":              []string{"tags-1019"},
+				"tax_rate":          1013.25,
+				"terms":             1016 * time.Second,
+				"total":             uint64(18446744073709550603),
 				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 			})
 		}
@@ -112,8 +114,8 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			Topic:       "invoice.Paid",
 		}
-		paidAt := time.Date(2026, time.February, 13, 8, 0, 0, 0, time.UTC)
-		amountPaid := uint64(18446744073709550586)
+		paidAt := time.Date(2026, time.February, 13, 9, 0, 0, 0, time.UTC)
+		amountPaid := uint64(18446744073709550585)
 		for replay := range 2 {
 			if err := readModel.PayInvoice(ctx, meta, paidAt, amountPaid); err != nil {
 				t.Fatalf("PayInvoice (replay %d): %v", replay, err)
@@ -121,37 +123,38 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"address":           Address{},
 				"aggregate_version": int64(2),
-				"amount":            int64(1107),
-				"amount_paid":       uint64(18446744073709550586),
-				"attachment":        []byte("attachment-1017"),
-				"balance":           Cents(int64(1126)),
-				"checksum":          bytes.Repeat([]byte{3}, 32),
+				"amount":            int64(1108),
+				"amount_paid":       uint64(18446744073709550585),
+				"attachment":        []byte("attachment-1018"),
+				"balance":           Cents(int64(1127)),
+				"checksum":          bytes.Repeat([]byte{4}, 32),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016")),
-				"discount":          float32(1013.5),
-				"due_at":            time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC),
+				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017")),
+				"discount":          float32(1014.5),
+				"due_at":            time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC),
+				"external_id":       uuid.MustParse("00000000-0000-4000-8000-000000001002"),
 				"final":             true,
 				"invoice_id":        uuid.MustParse("00000000-0000-4000-8000-000000001001"),
-				"issued_at":         time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC),
+				"issued_at":         time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC),
 				"items":             []Item{{}},
 				"last_position":     int64(102),
-				"line_ids":          []int64{1119},
-				"lines":             1106,
-				"metadata":          map[string]string{"metadata-1023": "metadata-1023"},
-				"note":              "note-1020",
-				"number":            "number-1002",
-				"paid_at":           time.Date(2026, time.February, 13, 8, 0, 0, 0, time.UTC),
-				"priority":          int16(1109),
-				"quantity":          uint32(1108),
+				"line_ids":          []int64{1120},
+				"lines":             1107,
+				"metadata":          map[string]string{"metadata-1024": "metadata-1024"},
+				"note":              "note-1021",
+				"number":            "number-1003",
+				"paid_at":           time.Date(2026, time.February, 13, 9, 0, 0, 0, time.UTC),
+				"priority":          int16(1110),
+				"quantity":          uint32(1109),
 				"reason":            nil,
-				"ref":               "reference-1025",
-				"region":            "region-1004",
-				"retries":           uint8(10),
-				"status":            Status("status-1003"),
-				"tags":              []string{"tags-1018"},
-				"tax_rate":          1012.25,
-				"terms":             1015 * time.Second,
-				"total":             uint64(18446744073709550604),
+				"ref":               "reference-1026",
+				"region":            "region-1005",
+				"retries":           uint8(11),
+				"status":            Status("status-1004"),
+				"tags":              []string{"tags-1019"},
+				"tax_rate":          1013.25,
+				"terms":             1016 * time.Second,
+				"total":             uint64(18446744073709550603),
 				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			})
 		}
@@ -166,7 +169,7 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 			Topic:       "invoice.voided",
 		}
-		reasonValue := "reason-1030"
+		reasonValue := "reason-1031"
 		reason := &reasonValue
 		for replay := range 2 {
 			if err := readModel.VoidInvoice(ctx, meta, reason); err != nil {
@@ -175,37 +178,38 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"address":           Address{},
 				"aggregate_version": int64(3),
-				"amount":            int64(1107),
-				"amount_paid":       uint64(18446744073709550586),
-				"attachment":        []byte("attachment-1017"),
-				"balance":           Cents(int64(1126)),
-				"checksum":          bytes.Repeat([]byte{3}, 32),
+				"amount":            int64(1108),
+				"amount_paid":       uint64(18446744073709550585),
+				"attachment":        []byte("attachment-1018"),
+				"balance":           Cents(int64(1127)),
+				"checksum":          bytes.Repeat([]byte{4}, 32),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016")),
-				"discount":          float32(1013.5),
-				"due_at":            time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC),
+				"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017")),
+				"discount":          float32(1014.5),
+				"due_at":            time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC),
+				"external_id":       uuid.MustParse("00000000-0000-4000-8000-000000001002"),
 				"final":             true,
 				"invoice_id":        uuid.MustParse("00000000-0000-4000-8000-000000001001"),
-				"issued_at":         time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC),
+				"issued_at":         time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC),
 				"items":             []Item{{}},
 				"last_position":     int64(103),
-				"line_ids":          []int64{1119},
-				"lines":             1106,
-				"metadata":          map[string]string{"metadata-1023": "metadata-1023"},
-				"note":              "note-1020",
-				"number":            "number-1002",
-				"paid_at":           time.Date(2026, time.February, 13, 8, 0, 0, 0, time.UTC),
-				"priority":          int16(1109),
-				"quantity":          uint32(1108),
-				"reason":            "reason-1030",
-				"ref":               "reference-1025",
-				"region":            "region-1004",
-				"retries":           uint8(10),
-				"status":            Status("status-1003"),
-				"tags":              []string{"tags-1018"},
-				"tax_rate":          1012.25,
-				"terms":             1015 * time.Second,
-				"total":             uint64(18446744073709550604),
+				"line_ids":          []int64{1120},
+				"lines":             1107,
+				"metadata":          map[string]string{"metadata-1024": "metadata-1024"},
+				"note":              "note-1021",
+				"number":            "number-1003",
+				"paid_at":           time.Date(2026, time.February, 13, 9, 0, 0, 0, time.UTC),
+				"priority":          int16(1110),
+				"quantity":          uint32(1109),
+				"reason":            "reason-1031",
+				"ref":               "reference-1026",
+				"region":            "region-1005",
+				"retries":           uint8(11),
+				"status":            Status("status-1004"),
+				"tags":              []string{"tags-1019"},
+				"tax_rate":          1013.25,
+				"terms":             1016 * time.Second,
+				"total":             uint64(18446744073709550603),
 				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 			})
 		}
@@ -221,71 +225,73 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 			Topic:       "invoice.issued",
 		}
 		invoiceID := uuid.MustParse("00000000-0000-4000-8000-000000001001")
-		number := "number-1002"
-		status := Status("status-1003")
-		region := "region-1004"
+		externalID := uuid.MustParse("00000000-0000-4000-8000-000000001002")
+		number := "number-1003"
+		status := Status("status-1004")
+		region := "region-1005"
 		final := true
-		lines := 1106
-		amount := int64(1107)
-		quantity := uint32(1108)
-		priority := int16(1109)
-		retries := uint8(10)
-		total := uint64(18446744073709550604)
-		taxRate := 1012.25
-		discount := float32(1013.5)
-		issuedAt := time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC)
-		terms := 1015 * time.Second
-		customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016"))
-		attachment := []byte("attachment-1017")
-		tags := []string{"tags-1018"}
-		lineIDs := []int64{1119}
-		noteValue := "note-1020"
+		lines := 1107
+		amount := int64(1108)
+		quantity := uint32(1109)
+		priority := int16(1110)
+		retries := uint8(11)
+		total := uint64(18446744073709550603)
+		taxRate := 1013.25
+		discount := float32(1014.5)
+		issuedAt := time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC)
+		terms := 1016 * time.Second
+		customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017"))
+		attachment := []byte("attachment-1018")
+		tags := []string{"tags-1019"}
+		lineIDs := []int64{1120}
+		noteValue := "note-1021"
 		note := &noteValue
-		dueAtValue := time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC)
+		dueAtValue := time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC)
 		dueAt := &dueAtValue
 		address := Address{}
-		metadata := map[string]string{"metadata-1023": "metadata-1023"}
+		metadata := map[string]string{"metadata-1024": "metadata-1024"}
 		items := []Item{{}}
-		reference := "reference-1025"
-		balance := Cents(int64(1126))
-		checksum := [32]byte(bytes.Repeat([]byte{3}, 32))
-		if err := readModel.IssueInvoice(ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
+		reference := "reference-1026"
+		balance := Cents(int64(1127))
+		checksum := [32]byte(bytes.Repeat([]byte{4}, 32))
+		if err := readModel.IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
 			t.Fatalf("IssueInvoice (older event): %v", err)
 		}
 		projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 			"address":           Address{},
 			"aggregate_version": int64(3),
-			"amount":            int64(1107),
-			"amount_paid":       uint64(18446744073709550586),
-			"attachment":        []byte("attachment-1017"),
-			"balance":           Cents(int64(1126)),
-			"checksum":          bytes.Repeat([]byte{3}, 32),
+			"amount":            int64(1108),
+			"amount_paid":       uint64(18446744073709550585),
+			"attachment":        []byte("attachment-1018"),
+			"balance":           Cents(int64(1127)),
+			"checksum":          bytes.Repeat([]byte{4}, 32),
 			"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-			"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001016")),
-			"discount":          float32(1013.5),
-			"due_at":            time.Date(2026, time.February, 13, 1, 0, 0, 0, time.UTC),
+			"customer_id":       CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000001017")),
+			"discount":          float32(1014.5),
+			"due_at":            time.Date(2026, time.February, 13, 2, 0, 0, 0, time.UTC),
+			"external_id":       uuid.MustParse("00000000-0000-4000-8000-000000001002"),
 			"final":             true,
 			"invoice_id":        uuid.MustParse("00000000-0000-4000-8000-000000001001"),
-			"issued_at":         time.Date(2026, time.February, 12, 18, 0, 0, 0, time.UTC),
+			"issued_at":         time.Date(2026, time.February, 12, 19, 0, 0, 0, time.UTC),
 			"items":             []Item{{}},
 			"last_position":     int64(103),
-			"line_ids":          []int64{1119},
-			"lines":             1106,
-			"metadata":          map[string]string{"metadata-1023": "metadata-1023"},
-			"note":              "note-1020",
-			"number":            "number-1002",
-			"paid_at":           time.Date(2026, time.February, 13, 8, 0, 0, 0, time.UTC),
-			"priority":          int16(1109),
-			"quantity":          uint32(1108),
-			"reason":            "reason-1030",
-			"ref":               "reference-1025",
-			"region":            "region-1004",
-			"retries":           uint8(10),
-			"status":            Status("status-1003"),
-			"tags":              []string{"tags-1018"},
-			"tax_rate":          1012.25,
-			"terms":             1015 * time.Second,
-			"total":             uint64(18446744073709550604),
+			"line_ids":          []int64{1120},
+			"lines":             1107,
+			"metadata":          map[string]string{"metadata-1024": "metadata-1024"},
+			"note":              "note-1021",
+			"number":            "number-1003",
+			"paid_at":           time.Date(2026, time.February, 13, 9, 0, 0, 0, time.UTC),
+			"priority":          int16(1110),
+			"quantity":          uint32(1109),
+			"reason":            "reason-1031",
+			"ref":               "reference-1026",
+			"region":            "region-1005",
+			"retries":           uint8(11),
+			"status":            Status("status-1004"),
+			"tags":              []string{"tags-1019"},
+			"tax_rate":          1013.25,
+			"terms":             1016 * time.Second,
+			"total":             uint64(18446744073709550603),
 			"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 		})
 	}

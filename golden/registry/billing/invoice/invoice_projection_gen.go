@@ -69,7 +69,7 @@ func (p *InvoiceProjection) Process(ctx context.Context, e projection.Event) err
 
 // issueInvoice applies Issued with IssueInvoice.
 func (p *InvoiceProjection) issueInvoice(ctx context.Context, meta projection.Meta, data *Issued) error {
-	return p.view.IssueInvoice(ctx, meta, data.InvoiceID, data.Number, data.Status, data.Region, data.Final, data.Lines, data.Amount, data.Quantity, data.Priority, data.Retries, data.Total, data.TaxRate, data.Discount, data.IssuedAt, data.Terms, data.CustomerID, data.Attachment, data.Tags, data.LineIDs, data.Note, data.DueAt, data.Address, data.Metadata, data.Items, data.Reference, data.Balance, data.Checksum)
+	return p.view.IssueInvoice(ctx, meta, data.InvoiceID, data.ExternalID, data.Number, data.Status, data.Region, data.Final, data.Lines, data.Amount, data.Quantity, data.Priority, data.Retries, data.Total, data.TaxRate, data.Discount, data.IssuedAt, data.Terms, data.CustomerID, data.Attachment, data.Tags, data.LineIDs, data.Note, data.DueAt, data.Address, data.Metadata, data.Items, data.Reference, data.Balance, data.Checksum)
 }
 
 // payInvoice applies Paid with PayInvoice.

@@ -27,36 +27,38 @@ func TestInvoiceProjectionIssueInvoice(t *testing.T) {
 		Topic:       "invoice.issued",
 	}
 	invoiceID := uuid.MustParse("00000000-0000-4000-8000-000000000001")
-	number := "number-2"
-	status := Status("status-3")
-	region := "region-4"
+	externalID := uuid.MustParse("00000000-0000-4000-8000-000000000002")
+	number := "number-3"
+	status := Status("status-4")
+	region := "region-5"
 	final := true
-	lines := 106
-	amount := int64(107)
-	quantity := uint32(108)
-	priority := int16(109)
-	retries := uint8(10)
-	total := uint64(18446744073709551604)
-	taxRate := 12.25
-	discount := float32(13.5)
-	issuedAt := time.Date(2026, time.January, 2, 2, 0, 0, 0, time.UTC)
-	terms := 15 * time.Second
-	customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000000016"))
-	attachment := []byte("attachment-17")
-	tags := []string{"tags-18"}
-	lineIDs := []int64{119}
-	noteValue := "note-20"
+	lines := 107
+	amount := int64(108)
+	quantity := uint32(109)
+	priority := int16(110)
+	retries := uint8(11)
+	total := uint64(18446744073709551603)
+	taxRate := 13.25
+	discount := float32(14.5)
+	issuedAt := time.Date(2026, time.January, 2, 3, 0, 0, 0, time.UTC)
+	terms := 16 * time.Second
+	customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000000017"))
+	attachment := []byte("attachment-18")
+	tags := []string{"tags-19"}
+	lineIDs := []int64{120}
+	noteValue := "note-21"
 	note := &noteValue
-	dueAtValue := time.Date(2026, time.January, 2, 9, 0, 0, 0, time.UTC)
+	dueAtValue := time.Date(2026, time.January, 2, 10, 0, 0, 0, time.UTC)
 	dueAt := &dueAtValue
 	address := Address{}
-	metadata := map[string]string{"metadata-23": "metadata-23"}
+	metadata := map[string]string{"metadata-24": "metadata-24"}
 	items := []Item{{}}
-	reference := "reference-25"
-	balance := Cents(int64(126))
-	checksum := [32]byte(bytes.Repeat([]byte{27}, 32))
+	reference := "reference-26"
+	balance := Cents(int64(127))
+	checksum := [32]byte(bytes.Repeat([]byte{28}, 32))
 	var data Issued
 	data.InvoiceID = invoiceID
+	data.ExternalID = externalID
 	data.Number = number
 	data.Status = status
 	data.Region = region
@@ -92,7 +94,7 @@ func TestInvoiceProjectionIssueInvoice(t *testing.T) {
 			ctrl := gomock.NewController(t)
 			view := NewMockInvoiceReadModel(ctrl)
 			if tc.calls {
-				view.EXPECT().IssueInvoice(ctx, meta, invoiceID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum).Return(nil)
+				view.EXPECT().IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum).Return(nil)
 			}
 			proj := NewInvoiceProjection(view)
 			if err := proj.Process(ctx, projection.Event{Meta: meta, Data: tc.payload}); err != nil {
@@ -114,8 +116,8 @@ func TestInvoiceProjectionPayInvoice(t *testing.T) {
 		Timestamp:   time.Date(2026, time.January, 1, 14, 0, 0, 0, time.UTC),
 		Topic:       "invoice.Paid",
 	}
-	paidAt := time.Date(2026, time.January, 2, 16, 0, 0, 0, time.UTC)
-	amountPaid := uint64(18446744073709551586)
+	paidAt := time.Date(2026, time.January, 2, 17, 0, 0, 0, time.UTC)
+	amountPaid := uint64(18446744073709551585)
 	var data Paid
 	data.PaidAt = paidAt
 	data.AmountPaid = amountPaid
@@ -150,7 +152,7 @@ func TestInvoiceProjectionVoidInvoice(t *testing.T) {
 		Timestamp:   time.Date(2026, time.January, 1, 15, 0, 0, 0, time.UTC),
 		Topic:       "invoice.voided",
 	}
-	reasonValue := "reason-30"
+	reasonValue := "reason-31"
 	reason := &reasonValue
 	var data Voided
 	data.Reason = reason
@@ -215,37 +217,39 @@ func TestInvoiceProjectionReturnsReadModelErrors(t *testing.T) {
 		Timestamp:   time.Date(2026, time.January, 1, 13, 0, 0, 0, time.UTC),
 		Topic:       "invoice.issued",
 	}
-	invoiceID := uuid.MustParse("00000000-0000-4000-8000-000000000031")
-	number := "number-32"
-	status := Status("status-33")
-	region := "region-34"
+	invoiceID := uuid.MustParse("00000000-0000-4000-8000-000000000032")
+	externalID := uuid.MustParse("00000000-0000-4000-8000-000000000033")
+	number := "number-34"
+	status := Status("status-35")
+	region := "region-36"
 	final := true
-	lines := 136
-	amount := int64(137)
-	quantity := uint32(138)
-	priority := int16(139)
-	retries := uint8(40)
-	total := uint64(18446744073709551574)
-	taxRate := 42.25
-	discount := float32(43.5)
-	issuedAt := time.Date(2026, time.January, 3, 8, 0, 0, 0, time.UTC)
-	terms := 45 * time.Second
-	customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000000046"))
-	attachment := []byte("attachment-47")
-	tags := []string{"tags-48"}
-	lineIDs := []int64{149}
-	noteValue := "note-50"
+	lines := 138
+	amount := int64(139)
+	quantity := uint32(140)
+	priority := int16(141)
+	retries := uint8(42)
+	total := uint64(18446744073709551572)
+	taxRate := 44.25
+	discount := float32(45.5)
+	issuedAt := time.Date(2026, time.January, 3, 10, 0, 0, 0, time.UTC)
+	terms := 47 * time.Second
+	customerID := CustomerID(uuid.MustParse("00000000-0000-4000-8000-000000000048"))
+	attachment := []byte("attachment-49")
+	tags := []string{"tags-50"}
+	lineIDs := []int64{151}
+	noteValue := "note-52"
 	note := &noteValue
-	dueAtValue := time.Date(2026, time.January, 3, 15, 0, 0, 0, time.UTC)
+	dueAtValue := time.Date(2026, time.January, 3, 17, 0, 0, 0, time.UTC)
 	dueAt := &dueAtValue
 	address := Address{}
-	metadata := map[string]string{"metadata-53": "metadata-53"}
+	metadata := map[string]string{"metadata-55": "metadata-55"}
 	items := []Item{{}}
-	reference := "reference-55"
-	balance := Cents(int64(156))
-	checksum := [32]byte(bytes.Repeat([]byte{57}, 32))
+	reference := "reference-57"
+	balance := Cents(int64(158))
+	checksum := [32]byte(bytes.Repeat([]byte{59}, 32))
 	var data Issued
 	data.InvoiceID = invoiceID
+	data.ExternalID = externalID
 	data.Number = number
 	data.Status = status
 	data.Region = region
@@ -276,7 +280,7 @@ func TestInvoiceProjectionReturnsReadModelErrors(t *testing.T) {
 	view := NewMockInvoiceReadModel(ctrl)
 	proj := NewInvoiceProjection(view)
 	failure := errors.New("read model failed")
-	view.EXPECT().IssueInvoice(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(failure)
+	view.EXPECT().IssueInvoice(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(failure)
 	err := proj.Process(ctx, projection.Event{Meta: meta, Data: data})
 	if !errors.Is(err, failure) {
 		t.Errorf("Process = %v, want the read model's error", err)

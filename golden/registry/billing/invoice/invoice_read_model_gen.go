@@ -21,6 +21,7 @@ type InvoiceReadModel interface {
 		ctx context.Context,
 		meta projection.Meta,
 		invoiceID uuid.UUID,
+		externalID uuid.UUID,
 		number string,
 		status Status,
 		region string,

@@ -66,6 +66,20 @@ func (mr *MockProductReadModelMockRecorder) ChangePrice(ctx, meta, price any) *g
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ChangePrice", reflect.TypeOf((*MockProductReadModel)(nil).ChangePrice), ctx, meta, price)
 }
 
+// RenameProduct mocks base method.
+func (m *MockProductReadModel) RenameProduct(ctx context.Context, meta projection.Meta, renamed Renamed) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RenameProduct", ctx, meta, renamed)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// RenameProduct indicates an expected call of RenameProduct.
+func (mr *MockProductReadModelMockRecorder) RenameProduct(ctx, meta, renamed any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RenameProduct", reflect.TypeOf((*MockProductReadModel)(nil).RenameProduct), ctx, meta, renamed)
+}
+
 // DiscontinueProduct mocks base method.
 func (m *MockProductReadModel) DiscontinueProduct(ctx context.Context, meta projection.Meta) error {
 	m.ctrl.T.Helper()

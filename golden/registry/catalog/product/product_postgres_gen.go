@@ -60,6 +60,21 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	return nil
 }
 
+// RenameProduct applies Renamed: it sets the event's fields on its row of
+// products.
+func (m *PostgresProductReadModel) RenameProduct(ctx context.Context, meta projection.Meta, renamed Renamed) error {
+	const query = `UPDATE "products" SET
+	"aggregate_version" = $2,
+	"last_position" = $3,
+	"updated_at" = $4,
+	"renamed" = $5
+WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, renamed); err != nil {
+		return fmt.Errorf("products: RenameProduct: %w", err)
+	}
+	return nil
+}
+
 // DiscontinueProduct applies Discontinued: it sets is_discontinued = true
 // on its row of products.
 func (m *PostgresProductReadModel) DiscontinueProduct(ctx context.Context, meta projection.Meta) error {

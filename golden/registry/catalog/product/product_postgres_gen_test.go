@@ -43,6 +43,7 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"last_position":     int64(101),
 				"name":              "name-1002",
 				"price":             int64(1103),
+				"renamed":           nil,
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 			})
@@ -70,19 +71,48 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"last_position":     int64(102),
 				"name":              "name-1002",
 				"price":             int64(1104),
+				"renamed":           nil,
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			})
 		}
 	}
-	// Discontinued at version 3: DiscontinueProduct updates the row; applying
-	// it again, as a replay, changes nothing.
+	// Renamed at version 3: RenameProduct updates the row; applying it again,
+	// as a replay, changes nothing.
 	{
 		meta := projection.Meta{
 			AggregateID: aggregateID,
 			Version:     3,
 			Position:    103,
 			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/catalog/product.Renamed",
+		}
+		renamed := Renamed("renamed-1005")
+		for replay := range 2 {
+			if err := readModel.RenameProduct(ctx, meta, renamed); err != nil {
+				t.Fatalf("RenameProduct (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertRow(t, pool, "products", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
+				"aggregate_version": int64(3),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"is_discontinued":   false,
+				"last_position":     int64(103),
+				"name":              "name-1002",
+				"price":             int64(1104),
+				"renamed":           Renamed("renamed-1005"),
+				"sku":               "sku-1001",
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			})
+		}
+	}
+	// Discontinued at version 4: DiscontinueProduct updates the row; applying
+	// it again, as a replay, changes nothing.
+	{
+		meta := projection.Meta{
+			AggregateID: aggregateID,
+			Version:     4,
+			Position:    104,
+			Timestamp:   time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/catalog/product.Discontinued",
 		}
 		for replay := range 2 {
@@ -90,14 +120,15 @@ func TestPostgresProductReadModel(t *testing.T) {
 				t.Fatalf("DiscontinueProduct (replay %d): %v", replay, err)
 			}
 			projectiontest.AssertRow(t, pool, "products", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
-				"aggregate_version": int64(3),
+				"aggregate_version": int64(4),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"is_discontinued":   true,
-				"last_position":     int64(103),
+				"last_position":     int64(104),
 				"name":              "name-1002",
 				"price":             int64(1104),
+				"renamed":           Renamed("renamed-1005"),
 				"sku":               "sku-1001",
-				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				"updated_at":        time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 			})
 		}
 	}
@@ -118,14 +149,15 @@ func TestPostgresProductReadModel(t *testing.T) {
 			t.Fatalf("CreateProduct (older event): %v", err)
 		}
 		projectiontest.AssertRow(t, pool, "products", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
-			"aggregate_version": int64(3),
+			"aggregate_version": int64(4),
 			"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 			"is_discontinued":   true,
-			"last_position":     int64(103),
+			"last_position":     int64(104),
 			"name":              "name-1002",
 			"price":             int64(1104),
+			"renamed":           Renamed("renamed-1005"),
 			"sku":               "sku-1001",
-			"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			"updated_at":        time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 		})
 	}
 }

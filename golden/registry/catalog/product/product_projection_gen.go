@@ -34,6 +34,7 @@ func (p *ProductProjection) Topics() []string {
 	return []string{
 		"example.com/registry/catalog/product.Created",
 		"catalog.product.price_changed",
+		"example.com/registry/catalog/product.Renamed",
 		"example.com/registry/catalog/product.Discontinued",
 	}
 }
@@ -56,6 +57,13 @@ func (p *ProductProjection) Process(ctx context.Context, e projection.Event) err
 			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
 		}
 		return p.changePrice(ctx, e.Meta, data)
+	case Renamed:
+		return p.renameProduct(ctx, e.Meta, &data)
+	case *Renamed:
+		if data == nil {
+			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
+		}
+		return p.renameProduct(ctx, e.Meta, data)
 	case Discontinued:
 		return p.discontinueProduct(ctx, e.Meta, &data)
 	case *Discontinued:
@@ -75,6 +83,11 @@ func (p *ProductProjection) createProduct(ctx context.Context, meta projection.M
 // changePrice applies PriceChanged with ChangePrice.
 func (p *ProductProjection) changePrice(ctx context.Context, meta projection.Meta, data *PriceChanged) error {
 	return p.view.ChangePrice(ctx, meta, data.Price)
+}
+
+// renameProduct applies Renamed with RenameProduct.
+func (p *ProductProjection) renameProduct(ctx context.Context, meta projection.Meta, data *Renamed) error {
+	return p.view.RenameProduct(ctx, meta, *data)
 }
 
 // discontinueProduct applies Discontinued with DiscontinueProduct.

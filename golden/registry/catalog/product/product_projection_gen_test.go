@@ -84,6 +84,39 @@ func TestProductProjectionChangePrice(t *testing.T) {
 	}
 }
 
+// TestProductProjectionRenameProduct checks that Renamed, as a value and as
+// a pointer, becomes exactly the call RenameProduct with the event's
+// metadata and fields.
+func TestProductProjectionRenameProduct(t *testing.T) {
+	ctx := context.Background()
+	meta := projection.Meta{
+		AggregateID: "6f1c2a3e-0000-4000-8000-000000000001",
+		Version:     3,
+		Position:    3,
+		Timestamp:   time.Date(2026, time.January, 1, 15, 0, 0, 0, time.UTC),
+		Topic:       "example.com/registry/catalog/product.Renamed",
+	}
+	renamed := Renamed("renamed-5")
+	data := renamed
+	for _, tc := range []struct {
+		name    string
+		payload any
+		calls   bool
+	}{{"value", data, true}, {"pointer", &data, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctrl := gomock.NewController(t)
+			view := NewMockProductReadModel(ctrl)
+			if tc.calls {
+				view.EXPECT().RenameProduct(ctx, meta, renamed).Return(nil)
+			}
+			proj := NewProductProjection(view)
+			if err := proj.Process(ctx, projection.Event{Meta: meta, Data: tc.payload}); err != nil {
+				t.Fatalf("Process: %v", err)
+			}
+		})
+	}
+}
+
 // TestProductProjectionDiscontinueProduct checks that Discontinued, as a
 // value and as a pointer, becomes exactly the call DiscontinueProduct with
 // the event's metadata and fields.
@@ -91,9 +124,9 @@ func TestProductProjectionDiscontinueProduct(t *testing.T) {
 	ctx := context.Background()
 	meta := projection.Meta{
 		AggregateID: "6f1c2a3e-0000-4000-8000-000000000001",
-		Version:     3,
-		Position:    3,
-		Timestamp:   time.Date(2026, time.January, 1, 15, 0, 0, 0, time.UTC),
+		Version:     4,
+		Position:    4,
+		Timestamp:   time.Date(2026, time.January, 1, 16, 0, 0, 0, time.UTC),
 		Topic:       "example.com/registry/catalog/product.Discontinued",
 	}
 	var data Discontinued
@@ -158,9 +191,9 @@ func TestProductProjectionReturnsReadModelErrors(t *testing.T) {
 		Timestamp:   time.Date(2026, time.January, 1, 13, 0, 0, 0, time.UTC),
 		Topic:       "example.com/registry/catalog/product.Created",
 	}
-	sku := "sku-5"
-	name := "name-6"
-	price := int64(107)
+	sku := "sku-6"
+	name := "name-7"
+	price := int64(108)
 	var data Created
 	data.SKU = sku
 	data.Name = name

@@ -19,6 +19,9 @@ type ProductReadModel interface {
 	// ChangePrice applies PriceChanged: it sets the event's fields on its row
 	// of products.
 	ChangePrice(ctx context.Context, meta projection.Meta, price int64) error
+	// RenameProduct applies Renamed: it sets the event's fields on its row of
+	// products.
+	RenameProduct(ctx context.Context, meta projection.Meta, renamed Renamed) error
 	// DiscontinueProduct applies Discontinued: it sets is_discontinued = true
 	// on its row of products.
 	DiscontinueProduct(ctx context.Context, meta projection.Meta) error

@@ -16,6 +16,12 @@ type PriceChanged struct {
 	Price int64 `json:"price"`
 }
 
+// Renamed: the product's new name. The event is the name itself, a string,
+// not a struct.
+//
+//projgen:event
+type Renamed string
+
 // Discontinued: the product is no longer sold.
 //
 //projgen:event

@@ -10,6 +10,7 @@ CREATE TABLE "invoices" (
     "created_at" timestamptz NOT NULL,
     "updated_at" timestamptz NOT NULL,
     "invoice_id" uuid NOT NULL,
+    "external_id" uuid NOT NULL,
     "number" text NOT NULL,
     "status" text NOT NULL,
     "region" text NOT NULL,
@@ -44,5 +45,7 @@ CREATE TABLE "invoices" (
 CREATE INDEX "invoices_created_at_idx" ON "invoices" ("created_at");
 
 CREATE INDEX "invoices_invoice_id_idx" ON "invoices" ("invoice_id");
+
+CREATE INDEX "invoices_external_id_idx" ON "invoices" ("external_id");
 
 CREATE INDEX "invoices_customer_id_idx" ON "invoices" ("customer_id");
