@@ -123,3 +123,14 @@ func (e *EventError) Error() string {
 
 // Unwrap returns the cause.
 func (e *EventError) Unwrap() error { return e.Err }
+
+// JSON makes pgx encode a value as JSON whatever its dynamic type.
+// Generated read models wrap interface-typed fields in it: pgx takes a
+// string or []byte given for a jsonb column as JSON text already, so a
+// string held in an `any` field would otherwise be refused or misread.
+type JSON struct {
+	Value any
+}
+
+// MarshalJSON encodes the wrapped value.
+func (j JSON) MarshalJSON() ([]byte, error) { return json.Marshal(j.Value) }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -233,7 +234,12 @@ func (c *Config) SetFile(path string) { c.file = path }
 // not read from a file, or the node is not there, it returns the nearest
 // position it can: the file name alone.
 func (c *Config) Pos(yamlPath string) string {
-	if c.document != nil {
+	if c.document == nil {
+		// Not read from a file: being written by new, so no line of the
+		// file is about it yet.
+		return ""
+	}
+	{
 		for p := yamlPath; p != "" && p != "$"; p = parentPath(p) {
 			if p == "$.projections" && strings.HasPrefix(yamlPath, "$.projections[") {
 				// A projection not in the file yet, being added by new:
@@ -505,16 +511,17 @@ func validDir(dir string) bool {
 // isSnake reports whether s is a snake_case name starting with a letter.
 func isSnake(s string) bool { return isSQLName(s) }
 
-// isSQLName reports whether s is a lower-case SQL name that needs no
-// quoting for its characters: letters, digits, underscores, starting with a
-// letter or underscore, at most 63 bytes (PostgreSQL's limit).
+// isSQLName reports whether s is a plain SQL name: lower-case letters,
+// digits and underscores, starting with a letter or underscore, at most 63
+// bytes (PostgreSQL's limit). Letters may be non-ASCII; projgen quotes
+// every identifier it writes.
 func isSQLName(s string) bool {
 	if s == "" || len(s) > 63 {
 		return false
 	}
 	for i, r := range s {
 		switch {
-		case r >= 'a' && r <= 'z', r == '_':
+		case r == '_', unicode.IsLetter(r) && !unicode.IsUpper(r):
 		case r >= '0' && r <= '9' && i > 0:
 		default:
 			return false

@@ -383,8 +383,17 @@ func (p *Package) errors() diag.List {
 		} else if pos == "-" || pos == "" {
 			pos = ""
 		}
-		errs = append(errs, diag.Errorf(pos, "%s", e.Msg).
-			WithHint("fix the package %s; projgen needs it to compile (go vet %s shows the same)", p.Path, p.Path))
+		if strings.HasPrefix(e.Msg, "\t") && len(errs) > 0 {
+			// go/types continues an error on the next: "\tother
+			// declaration of X". Keep it with the error it explains.
+			last := errs[len(errs)-1]
+			last.Msg += "\n\t" + pos + ": " + strings.TrimSpace(e.Msg)
+			continue
+		}
+		errs = append(errs, diag.Errorf(pos, "%s", e.Msg))
+	}
+	if len(errs) > 0 {
+		errs[len(errs)-1].WithHint("fix the package %s; projgen needs it to compile (go vet %s shows the same)", p.Path, p.Path)
 	}
 	return errs
 }

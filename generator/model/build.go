@@ -208,14 +208,22 @@ func KeyTypeOf(t *load.Type) string {
 	return "uuid"
 }
 
-// reservedParams are names a parameter must not take: the method's other
-// parameters, the locals and receivers of generated methods, and the
-// packages generated files import.
+// reservedParams are names a parameter must not take, since generated code
+// declares them in the same scope: the method's ctx and meta, the
+// receivers and locals of generated methods and tests, and the packages
+// generated files import.
 var reservedParams = map[string]bool{
+	// Parameters, receivers and locals of generated methods.
 	"ctx": true, "meta": true, "m": true, "p": true, "mr": true, "query": true, "err": true,
-	"ret": true, "ret0": true, "data": true, "context": true, "fmt": true, "projection": true,
-	"uuid": true, "time": true, "gomock": true, "reflect": true, "json": true, "sql": true,
-	"netip": true, "net": true,
+	"ret": true, "ret0": true, "data": true, "e": true, "mock": true,
+	// Locals of generated tests.
+	"t": true, "tc": true, "ctrl": true, "view": true, "proj": true, "failing": true,
+	"failure": true, "pool": true, "readModel": true, "aggregateID": true, "rowKey": true,
+	"replay": true, "payload": true,
+	// Packages generated files import.
+	"context": true, "fmt": true, "projection": true, "projectiontest": true, "uuid": true,
+	"time": true, "gomock": true, "reflect": true, "json": true, "sql": true, "netip": true,
+	"net": true, "bytes": true, "errors": true, "testing": true, "slices": true,
 }
 
 // checkNameCollisions reports generated Go names that the user's own code

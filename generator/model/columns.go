@@ -60,8 +60,10 @@ func MapType(t *load.Type) (ColumnType, error) {
 			return ColumnType{SQL: "bytea", Conv: ByteSlice}, nil
 		}
 		return ColumnType{SQL: "jsonb"}, nil
-	case load.Map, load.Interface:
+	case load.Map:
 		return ColumnType{SQL: "jsonb", Nullable: true}, nil
+	case load.Interface:
+		return ColumnType{SQL: "jsonb", Nullable: true, Conv: AsJSON}, nil
 	case load.Struct:
 		return ColumnType{SQL: "jsonb"}, nil
 	case load.Chan, load.Func, load.UnsafePointer, load.Complex64, load.Complex128, load.Uintptr:

@@ -160,6 +160,9 @@ const (
 	AsIs Conversion = iota
 	// ByteSlice passes a byte array as a slice, value[:], for bytea.
 	ByteSlice
+	// AsJSON passes an interface value as projection.JSON{Value: value},
+	// so that pgx marshals it even when it holds a string.
+	AsJSON
 )
 
 // Source says where a written value comes from.

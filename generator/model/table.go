@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
@@ -386,8 +387,8 @@ func sqlName(s string) string {
 	var b strings.Builder
 	for _, r := range snake {
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
+		case unicode.IsLetter(r), r >= '0' && r <= '9':
+			b.WriteRune(unicode.ToLower(r))
 		case r == '_' && b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
 			b.WriteRune(r)
 		}

@@ -204,10 +204,18 @@ func writeValue(w *model.Write) jen.Code {
 	case model.FromConstant:
 		return constantValue(w.Constant)
 	}
-	if w.Param.Conv == model.ByteSlice {
-		return jen.Id(w.Param.Name).Index(jen.Op(":"))
+	return convert(w.Param.Conv, jen.Id(w.Param.Name))
+}
+
+// convert writes a value as it is passed to pgx.
+func convert(conv model.Conversion, v *jen.Statement) jen.Code {
+	switch conv {
+	case model.ByteSlice:
+		return v.Index(jen.Op(":"))
+	case model.AsJSON:
+		return jen.Qual(runtime, "JSON").Values(jen.Id("Value").Op(":").Add(v))
 	}
-	return jen.Id(w.Param.Name)
+	return v
 }
 
 // constantValue writes a projgen.yaml constant as a Go literal of the type

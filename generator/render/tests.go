@@ -457,6 +457,9 @@ func expected(w *model.Write, st step, rows map[string]sample) jen.Code {
 		return constantValue(w.Constant)
 	}
 	if smp, ok := rows[w.Param.Name]; ok {
+		if w.Param.Conv == model.AsJSON {
+			return convert(w.Param.Conv, jen.Add(smp.row))
+		}
 		return smp.row
 	}
 	return jen.Id("rowKey")

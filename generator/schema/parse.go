@@ -589,6 +589,8 @@ func (s *Schema) alterAction(p *parser, t *Table) error {
 		default:
 			p.skipExpr()
 		}
+	case p.is("rename", "constraint"):
+		p.skipExpr()
 	case p.is("rename", "to"):
 		n, err := p.name()
 		if err != nil {

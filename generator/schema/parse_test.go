@@ -128,11 +128,15 @@ func TestApplyCreateTable(t *testing.T) {
 			},
 		},
 		{
-			name: "string defaults keep their case",
-			sql:  `CREATE TABLE t (status text NOT NULL DEFAULT 'Pending')`,
+			name: "strings and quoted names in defaults keep their case",
+			sql:  `CREATE TABLE t (status text NOT NULL DEFAULT 'Pending', owner text DEFAULT "CurrentOwner"(), at timestamptz DEFAULT CURRENT_TIMESTAMP)`,
 			want: &schema.Table{
-				Name:    "t",
-				Columns: []*schema.Column{{Name: "status", Type: "text", NotNull: true, Default: "'Pending'"}},
+				Name: "t",
+				Columns: []*schema.Column{
+					{Name: "status", Type: "text", NotNull: true, Default: "'Pending'"},
+					{Name: "owner", Type: "text", Default: `"CurrentOwner" ( )`},
+					{Name: "at", Type: "timestamptz", Default: "current_timestamp"},
+				},
 			},
 		},
 		{
@@ -408,6 +412,11 @@ func TestApplyAlterTable(t *testing.T) {
 				tb.Column("id").Name = "Key"
 				tb.PrimaryKey = []string{"Key"}
 			},
+		},
+		{
+			name:   "rename constraint is skipped",
+			sql:    `ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_key;`,
+			change: func(tb *schema.Table) {},
 		},
 		{
 			name:   "rename table",

@@ -12,6 +12,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -106,6 +107,7 @@ func NewPlan(root string, files []render.File, opts Options) (*Plan, error) {
 		}
 		p.Changes = append(p.Changes, c)
 	}
+	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.File.Path, b.File.Path) })
 	return p, nil
 }
 
