@@ -230,9 +230,11 @@ func (c *Config) File() string { return c.file }
 func (c *Config) SetFile(path string) { c.file = path }
 
 // Pos returns the position of the node at a YAML path such as
-// "$.projections[0].events[2].op", for messages. When the configuration was
-// not read from a file, or the node is not there, it returns the nearest
-// position it can: the file name alone.
+// "$.projections[0].events[2].op", for messages. When the node is not
+// there it returns the position of the nearest enclosing one; when the
+// configuration was not read from a file, or the path is about a
+// projection not in the file yet (being added by new), it returns "", since
+// no line of the file is about it.
 func (c *Config) Pos(yamlPath string) string {
 	if c.document == nil {
 		// Not read from a file: being written by new, so no line of the
@@ -383,7 +385,7 @@ func (c *Config) validateKey(p *Projection, pp string, add func(string, string, 
 		}
 	case KeyField:
 		if k.Field == "" {
-			add(pp+".key", "key from field names no field").
+			add(pp+".key.from", "key from field names no field").
 				WithHint("set key.field to the event field that identifies a row, such as RepositoryID")
 		}
 	case KeyPosition:

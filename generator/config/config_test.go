@@ -52,6 +52,8 @@ projections:
           is_suspended: true
           reason: manual
           retries: 3
+          label: "true"
+          code: "007"
       - type: Renamed
         topic: installation.renamed
         op: update
@@ -199,6 +201,10 @@ func TestParseValid(t *testing.T) {
 	if got := fmt.Sprint(susp.Set["retries"]); got != "3" {
 		t.Errorf("Suspended set retries = %s, want 3", got)
 	}
+	// Quoted scalars stay strings.
+	if susp.Set["label"] != "true" || susp.Set["code"] != "007" {
+		t.Errorf("Suspended set label, code = %#v, %#v; want strings", susp.Set["label"], susp.Set["code"])
+	}
 	ren := inst.Events[2]
 	if ren.When != `Name != ""` || !reflect.DeepEqual(ren.Fields, []string{"Name"}) {
 		t.Errorf("Renamed = %+v", ren)
@@ -289,7 +295,6 @@ func TestParseRejects(t *testing.T) {
 		},
 		{
 			name: "key from field without field",
-			skip: "bug: config.validateKey reports a missing key.field at Pos(\"$.projections[i].key\"), which for a block mapping is the ':' of its first entry (the `column:` line), not the `key:` or `from: field` line",
 			src: func(t *testing.T) string {
 				return edit(t, "      from: field\n      field: RepositoryID\n", "      from: field "+marker+"\n")
 			},
@@ -314,7 +319,7 @@ func TestParseRejects(t *testing.T) {
 			name: "op set without set values",
 			src: func(t *testing.T) string {
 				return edit(t,
-					"        set:\n          is_suspended: true\n          reason: manual\n          retries: 3\n", "",
+					"        set:\n          is_suspended: true\n          reason: manual\n          retries: 3\n          label: \"true\"\n          code: \"007\"\n", "",
 					"      - type: Suspended\n", "      - type: Suspended "+marker+"\n")
 			},
 			msg: "event Suspended has operation set but no values",
@@ -531,9 +536,12 @@ func TestPos(t *testing.T) {
 			t.Errorf("Pos(%s) = %q, want %q…", tt.path, got, tt.want)
 		}
 	}
-	// A configuration not read from a file has no lines: the file alone.
-	if got := New().Pos("$.version"); got != FileName {
-		t.Errorf("New().Pos = %q, want %q", got, FileName)
+	// A configuration not read from a file has no lines: no position, or
+	// the file alone.
+	for _, path := range []string{"$.version", ProjectionPath(0) + ".name"} {
+		if got := New().Pos(path); got != "" && got != FileName {
+			t.Errorf("New().Pos(%s) = %q, want \"\" or %q", path, got, FileName)
+		}
 	}
 }
 

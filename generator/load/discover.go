@@ -262,8 +262,11 @@ var typeMethodNames = []string{"EventType", "GetType"}
 // typesWithTypeMethod implements rule 4: types with an EventType() string
 // or GetType() string method, on the value or the pointer. When the method
 // returns a constant, or fmt.Sprintf("%T", receiver), that is the topic.
+//
+// A type that only appears inside the others, such as a base struct they
+// embed to share its GetType method, is a value type, not an event.
 func (p *Package) typesWithTypeMethod() []found {
-	var out []found
+	var cands []found
 	for _, obj := range p.typeNames() {
 		if obj.Name() == p.Aggregate {
 			continue
@@ -273,8 +276,34 @@ func (p *Package) typesWithTypeMethod() []found {
 			if m == nil {
 				continue
 			}
-			out = append(out, found{obj: obj, topic: p.methodTopic(m)})
+			cands = append(cands, found{obj: obj, topic: p.methodTopic(m)})
 			break
+		}
+	}
+	return withoutValueTypes(cands)
+}
+
+// withoutValueTypes drops the candidates used as fields, embedded or not,
+// of other candidates.
+func withoutValueTypes(cands []found) []found {
+	used := map[*types.TypeName]bool{}
+	for _, c := range cands {
+		st, ok := c.obj.Type().Underlying().(*types.Struct)
+		if !ok {
+			continue
+		}
+		for i := range st.NumFields() {
+			for _, n := range namedIn(st.Field(i).Type()) {
+				if n != c.obj {
+					used[n] = true
+				}
+			}
+		}
+	}
+	var out []found
+	for _, c := range cands {
+		if !used[c.obj] {
+			out = append(out, c)
 		}
 	}
 	return out
@@ -369,24 +398,11 @@ func (p *Package) eventsFileTypes() []found {
 			cands = append(cands, obj)
 		}
 	})
-	used := map[*types.TypeName]bool{}
+	var picked []found
 	for _, c := range cands {
-		st := c.Type().Underlying().(*types.Struct)
-		for i := range st.NumFields() {
-			for _, n := range namedIn(st.Field(i).Type()) {
-				if n != c {
-					used[n] = true
-				}
-			}
-		}
+		picked = append(picked, found{obj: c})
 	}
-	var out []found
-	for _, c := range cands {
-		if !used[c] {
-			out = append(out, found{obj: c})
-		}
-	}
-	return out
+	return withoutValueTypes(picked)
 }
 
 // namedIn returns the named types a field type refers to: itself, or the

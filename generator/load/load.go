@@ -548,10 +548,14 @@ func (p *Package) fields(st *types.Struct) ([]*Field, error) {
 	byName := map[string]*entry{}
 	var walk func(st *types.Struct, depth int, seen map[*types.Struct]bool) error
 	walk = func(st *types.Struct, depth int, seen map[*types.Struct]bool) error {
+		// seen holds the structs on the path from the event down to st,
+		// to stop at a cycle; a struct reached by two paths is walked
+		// twice, so that its fields collide as encoding/json sees them.
 		if seen[st] {
 			return nil
 		}
 		seen[st] = true
+		defer delete(seen, st)
 		for i := range st.NumFields() {
 			f := st.Field(i)
 			name, skip := jsonName(st.Tag(i))

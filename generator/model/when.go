@@ -162,15 +162,17 @@ func (c *conditionChecker) comparison(e *ast.BinaryExpr) error {
 			c.addCandidates(f.Name, Sample{Value: constant.MakeString("")})
 		}
 	case isInteger(kind) && v.Kind() == constant.Int:
-		if isUnsigned(kind) && constant.Sign(v) < 0 {
-			return fmt.Errorf("field %s is unsigned; compare it with a constant ≥ 0", f.Name)
+		lo, hi := intRange(kind)
+		if constant.Compare(v, token.LSS, lo) || constant.Compare(v, token.GTR, hi) {
+			return fmt.Errorf("%s does not fit field %s, a %s (from %s to %s)", v.ExactString(), f.Name, f.Type, lo.ExactString(), hi.ExactString())
 		}
 		one := constant.MakeInt64(1)
-		cands := []Sample{{Value: v}, {Value: constant.BinaryOp(v, token.ADD, one)}}
-		if !isUnsigned(kind) || constant.Sign(v) > 0 {
-			cands = append(cands, Sample{Value: constant.BinaryOp(v, token.SUB, one)})
+		// The constant and its neighbours, as far as the field holds them.
+		for _, cand := range []constant.Value{v, constant.BinaryOp(v, token.ADD, one), constant.BinaryOp(v, token.SUB, one)} {
+			if !constant.Compare(cand, token.LSS, lo) && !constant.Compare(cand, token.GTR, hi) {
+				c.addCandidates(f.Name, Sample{Value: cand})
+			}
 		}
-		c.addCandidates(f.Name, cands...)
 	case isFloat(kind) && (v.Kind() == constant.Int || v.Kind() == constant.Float):
 		half := constant.MakeFloat64(0.5)
 		fv := constant.ToFloat(v)
@@ -376,4 +378,19 @@ func exprString(e ast.Expr) string {
 		return exprString(e.Fun) + "(…)"
 	}
 	return strconv.Quote(fmt.Sprintf("%T", e))
+}
+
+// intRange returns the smallest and largest values of an integer kind; int
+// and uint are taken as 64 bits, as on every platform projgen supports.
+func intRange(k load.Kind) (lo, hi constant.Value) {
+	bits := map[load.Kind]uint{
+		load.Int: 64, load.Int8: 8, load.Int16: 16, load.Int32: 32, load.Int64: 64,
+		load.Uint: 64, load.Uint8: 8, load.Uint16: 16, load.Uint32: 32, load.Uint64: 64,
+	}[k]
+	one := constant.MakeInt64(1)
+	if isUnsigned(k) {
+		return constant.MakeInt64(0), constant.BinaryOp(constant.Shift(one, token.SHL, bits), token.SUB, one)
+	}
+	half := constant.Shift(one, token.SHL, bits-1)
+	return constant.UnaryOp(token.SUB, half, 0), constant.BinaryOp(half, token.SUB, one)
 }

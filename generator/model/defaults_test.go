@@ -1,0 +1,236 @@
+package model_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/model"
+)
+
+const (
+	installationPath = modulePath + "/github/installation"
+	orderPath        = modulePath + "/shop/order"
+)
+
+// newProjection runs model.NewProjection for one aggregate of
+// testModule with a new configuration, whose topics template is topics
+// when not empty.
+func newProjection(t *testing.T, dir, topics string, ch model.Choices) (config.Projection, error) {
+	t.Helper()
+	mod, pkgs := loadModule(t, dir)
+	cfg := config.New()
+	if topics != "" {
+		cfg.Topics = topics
+	}
+	return model.NewProjection(mod, cfg, []*load.Package{pkgs[modulePath+"/"+dir]}, ch)
+}
+
+// newProjectionOK is newProjection failing the test on an error, and
+// checking that the result is a valid projgen.yaml entry.
+func newProjectionOK(t *testing.T, dir, topics string, ch model.Choices) config.Projection {
+	t.Helper()
+	p, err := newProjection(t, dir, topics, ch)
+	if err != nil {
+		t.Fatalf("NewProjection: %v", err)
+	}
+	cfg := config.New()
+	cfg.Projections = []config.Projection{p}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the new projection does not validate: %v\n%+v", err, p)
+	}
+	return p
+}
+
+// sameEvents compares events one by one, for readable failures.
+func sameEvents(t *testing.T, got, want []config.Event) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d events, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
+		return
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestNewProjectionInstallation(t *testing.T) {
+	t.Parallel()
+	p := newProjectionOK(t, "github/installation", "", model.Choices{})
+	topic := func(typ string) string { return installationPath + "." + typ }
+	want := config.Projection{
+		Name:       "installation",
+		Pattern:    config.Simple,
+		Aggregates: []string{installationPath},
+		Dir:        "github/installation",
+		Table:      "installations",
+		Key:        config.Key{Column: "aggregate_id", From: config.KeyAggregate, Type: "uuid"},
+	}
+	got := p
+	got.Events = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("projection:\n got %+v\nwant %+v", got, want)
+	}
+	sameEvents(t, p.Events, []config.Event{
+		{Type: "Created", Topic: topic("Created"), Op: config.Insert, Method: "CreateInstallation"},
+		{Type: "Suspended", Topic: topic("Suspended"), Op: config.Set, Method: "SuspendInstallation", Set: map[string]any{"is_suspended": true}},
+		{Type: "Unsuspended", Topic: topic("Unsuspended"), Op: config.Set, Method: "UnsuspendInstallation", Set: map[string]any{"is_suspended": false}},
+		// A child entity's event in a table keyed by the aggregate.
+		{Type: "RepositoryAdded", Topic: topic("RepositoryAdded"), Op: config.Ignore},
+		{Type: "RepositoryRemoved", Topic: topic("RepositoryRemoved"), Op: config.Ignore},
+		{Type: "Deleted", Topic: topic("Deleted"), Op: config.Delete, Method: "DeleteInstallation"},
+	})
+}
+
+func TestNewProjectionOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("defaults", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "shop/order", "", model.Choices{})
+		if p.Name != "order" || p.Table != "orders" || p.Dir != "shop/order" {
+			t.Errorf("name, table, dir = %q, %q, %q", p.Name, p.Table, p.Dir)
+		}
+		// Order.ID is a string.
+		if want := (config.Key{Column: "aggregate_id", From: config.KeyAggregate, Type: "text"}); p.Key != want {
+			t.Errorf("key = %+v, want %+v", p.Key, want)
+		}
+		sameEvents(t, p.Events, []config.Event{
+			// No event inserts by its name, so the first one does.
+			{Type: "Placed", Topic: "order.placed", Op: config.Insert, Method: "PlaceOrder"},
+			{Type: "Shipped", Topic: "order.shipped", Op: config.Update, Method: "ShipOrder"},
+			{Type: "Cancelled", Topic: orderPath + ".Cancelled", Op: config.Set, Method: "CancelOrder", Set: map[string]any{"is_cancelled": true}},
+		})
+	})
+	t.Run("topics template", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "shop/order", "{{.Package}}:{{.Type}}", model.Choices{})
+		var topics []string
+		for _, e := range p.Events {
+			topics = append(topics, e.Topic)
+		}
+		// The source's topics win over the template.
+		if want := []string{"order.placed", "order.shipped", "order:Cancelled"}; !reflect.DeepEqual(topics, want) {
+			t.Errorf("topics = %q, want %q", topics, want)
+		}
+	})
+	t.Run("events chosen, others ignored", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "shop/order", "", model.Choices{Events: []string{"Placed", "Shipped"}})
+		sameEvents(t, p.Events, []config.Event{
+			{Type: "Placed", Topic: "order.placed", Op: config.Insert, Method: "PlaceOrder"},
+			{Type: "Shipped", Topic: "order.shipped", Op: config.Update, Method: "ShipOrder"},
+			{Type: "Cancelled", Op: config.Ignore},
+		})
+	})
+	t.Run("chosen op kept", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "shop/order", "", model.Choices{Ops: map[string]string{"Placed": config.Update}})
+		if p.Events[0].Op != config.Update {
+			t.Errorf("Placed op = %s, want the chosen update", p.Events[0].Op)
+		}
+		// A table keyed by aggregate still needs an insert: the first
+		// event whose operation was not chosen.
+		if p.Events[1].Op != config.Insert {
+			t.Errorf("Shipped op = %s, want insert", p.Events[1].Op)
+		}
+	})
+	t.Run("chosen method and condition", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "shop/order", "", model.Choices{
+			Methods: map[string]string{"Shipped": "MarkShipped"},
+			When:    map[string]string{"Placed": "Total > 100"},
+		})
+		if p.Pattern != config.Filtered {
+			t.Errorf("pattern = %s, want filtered (a condition was given)", p.Pattern)
+		}
+		if p.Events[1].Method != "MarkShipped" || p.Events[0].When != "Total > 100" {
+			t.Errorf("events = %+v", p.Events)
+		}
+	})
+}
+
+func TestNewProjectionChoices(t *testing.T) {
+	t.Parallel()
+	t.Run("op choice kept", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "github/installation", "", model.Choices{Ops: map[string]string{"Suspended": config.Update}})
+		want := config.Event{Type: "Suspended", Topic: installationPath + ".Suspended", Op: config.Update, Method: "SuspendInstallation"}
+		if !reflect.DeepEqual(p.Events[1], want) {
+			t.Errorf("Suspended = %+v, want %+v", p.Events[1], want)
+		}
+	})
+	t.Run("name and table", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "github/installation", "", model.Choices{Name: "github_install"})
+		if p.Name != "github_install" || p.Table != "github_installs" {
+			t.Errorf("name, table = %q, %q; want github_install, github_installs", p.Name, p.Table)
+		}
+	})
+	t.Run("denormalized", func(t *testing.T) {
+		t.Parallel()
+		p := newProjectionOK(t, "github/installation", "", model.Choices{KeyField: "RepositoryID"})
+		if p.Pattern != config.Denormalized || p.Name != "repository" || p.Table != "repositories" || p.Dir != "github/installation" {
+			t.Errorf("pattern, name, table, dir = %q, %q, %q, %q", p.Pattern, p.Name, p.Table, p.Dir)
+		}
+		if want := (config.Key{Column: "repository_id", From: config.KeyField, Field: "RepositoryID"}); p.Key != want {
+			t.Errorf("key = %+v, want %+v", p.Key, want)
+		}
+		topic := func(typ string) string { return installationPath + "." + typ }
+		sameEvents(t, p.Events, []config.Event{
+			// Only the events that carry the key field are handled.
+			{Type: "RepositoryAdded", Topic: topic("RepositoryAdded"), Op: config.Insert, Method: "AddRepository"},
+			{Type: "RepositoryRemoved", Topic: topic("RepositoryRemoved"), Op: config.Delete, Method: "RemoveRepository"},
+			{Type: "Created", Op: config.Ignore},
+			{Type: "Suspended", Op: config.Ignore},
+			{Type: "Unsuspended", Op: config.Ignore},
+			{Type: "Deleted", Op: config.Ignore},
+		})
+	})
+}
+
+func TestNewProjectionErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		ch   model.Choices
+		msg  []string
+	}{
+		{"unknown event in Ops", model.Choices{Ops: map[string]string{"Nope": config.Insert}},
+			[]string{"Nope is not one of the projected events", "Created, Suspended"}},
+		{"unknown event in Methods", model.Choices{Methods: map[string]string{"Nope": "DoIt"}},
+			[]string{"Nope is not one of the projected events"}},
+		{"event not chosen in Ops", model.Choices{Events: []string{"Created"}, Ops: map[string]string{"Deleted": config.Delete}},
+			[]string{"Deleted is not one of the projected events"}},
+		{"unknown op", model.Choices{Ops: map[string]string{"Created": "upsert"}},
+			[]string{`unknown operation "upsert"`}},
+		{"missing event", model.Choices{Events: []string{"Missing"}},
+			[]string{"has no type Missing"}},
+		{"key field nobody carries", model.Choices{KeyField: "Nothing"},
+			[]string{"carries the key field Nothing"}},
+		{"unknown pattern", model.Choices{Pattern: "fancy"},
+			[]string{`unknown pattern "fancy"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := newProjection(t, "github/installation", "", tt.ch)
+			if err == nil {
+				t.Fatal("NewProjection accepted it")
+			}
+			if !diag.IsInput(err) {
+				t.Errorf("diag.IsInput(%v) = false", err)
+			}
+			full := err.Error()
+			for _, m := range tt.msg {
+				if !strings.Contains(full, m) {
+					t.Errorf("error %q does not say %q", full, m)
+				}
+			}
+		})
+	}
+}
