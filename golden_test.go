@@ -62,6 +62,16 @@ var goldenCases = []goldenCase{
 		},
 	},
 	{
+		// goose's migration layout: one file per version, with -- +goose
+		// Up and -- +goose Down sections.
+		name:  "goose",
+		input: "registry",
+		runs: [][]string{
+			{"new", "--aggregate", "installation", "--migrations", "goose", "--yes", "--no-test"},
+			{"new", "--aggregate", "order", "--yes", "--no-test"},
+		},
+	},
+	{
 		// Every operation, chosen with flags: insert, update and set with
 		// constants, delete, append, ignore; renamed methods and columns,
 		// chosen fields, and a condition with a comparison.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ written are never rewritten.`,
 			if err != nil {
 				return err
 			}
-			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: allowDestructive})
+			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: allowDestructive, AcceptEdited: opts.force})
 			if err != nil {
 				return err
 			}
@@ -47,7 +48,7 @@ written are never rewritten.`,
 		},
 	}
 	c.Flags().BoolVar(&opts.noTest, "no-test", false, "do not run go test on the generated packages")
-	c.Flags().BoolVar(&opts.force, "force", false, "overwrite files at generated paths that projgen does not own")
+	c.Flags().BoolVar(&opts.force, "force", false, "overwrite files at generated paths that projgen does not own, and accept edited migrations")
 	c.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow migrations that drop or change columns")
 	return c
 }
@@ -67,18 +68,25 @@ func readConfig(dir string) (*load.Module, *config.Config, error) {
 }
 
 func newCheckCmd(stdio IO) *cobra.Command {
+	var quiet bool
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Fail when generated code differs from what projgen.yaml and the events give",
 		Long: `check regenerates everything in memory and compares it with the files on
-disk. It writes nothing. It exits 0 when they agree, and 1 with a unified
-diff of every differing file, and the command that fixes them, when they
-do not: run it in CI to catch generated code that has drifted from the
-events.`,
+disk. It writes nothing. It exits 0 when they agree, and 1 when they do
+not, with a unified diff of every changed, missing and orphaned file
+(generated for a projection that is gone), sorted by path, and the command
+that fixes them. A needed migration shows as a missing file. Run it in CI
+to catch generated code that has drifted from the events.
+
+An edited migration, or a problem with the events or projgen.yaml, is not
+drift but an error: check exits 2 and says what to do.`,
 		Example: `  projgen check
+  projgen check --quiet || echo "run projgen generate"
 
   # GitHub Actions
-  - run: go run github.com/projgen/projgen check`,
+  - name: generated code is up to date
+    run: go run github.com/projgen/projgen check`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			dir, _ := c.Flags().GetString("dir")
@@ -86,23 +94,48 @@ events.`,
 			if err != nil {
 				return err
 			}
+			// Plan destructive migrations too: that one is needed is drift;
+			// generate refuses to write it without --allow-destructive.
 			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: true})
 			if err != nil {
 				return err
 			}
-			plan, err := write.NewPlan(mod.Dir, res.Output.Files, write.Options{})
+			plan, err := write.NewPlan(mod.Dir, res.Output.Files, res.Orphans, write.Options{})
 			if err != nil {
 				return err
 			}
 			differ := len(plan.Changes) - plan.Count(write.Unchanged)
 			if differ == 0 {
-				fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
+				if !quiet {
+					fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
+				}
 				return nil
 			}
+			if quiet {
+				return &exitError{code: ExitFailed}
+			}
 			fmt.Fprint(stdio.Out, plan.Diff())
-			return &exitError{code: ExitFailed, msg: fmt.Sprintf("check: %d of %d generated files differ from what projgen generates; "+
-				"run `projgen generate` to update them", differ, len(plan.Changes))}
+			return &exitError{code: ExitFailed, msg: fmt.Sprintf("check: %s; run `projgen generate` to update them", describeDrift(plan))}
 		},
 	}
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing: report by exit status only")
 	return c
+}
+
+// describeDrift counts a plan's changes for check's message.
+func describeDrift(plan *write.Plan) string {
+	var parts []string
+	for _, s := range []struct {
+		n    int
+		what string
+	}{
+		{plan.Count(write.Update) + plan.Count(write.Conflict), "changed"},
+		{plan.Count(write.Create), "missing"},
+		{plan.Count(write.Delete), "orphaned"},
+	} {
+		if s.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", s.n, s.what))
+		}
+	}
+	return strings.Join(parts, ", ") + " generated files differ from what projgen generates"
 }

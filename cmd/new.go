@@ -28,6 +28,7 @@ type newFlags struct {
 	ops, methods     []string
 	when, set        []string
 	fields, columns  []string
+	migrations       string
 	yes              bool
 	allowDestructive bool
 	write            writeOptions
@@ -95,9 +96,10 @@ Without --aggregate, in a terminal, new asks its questions as a wizard.`,
 	fl.StringArrayVar(&f.set, "set", nil, "constant column value: Event.column=value (true, false, a number, a string or null)")
 	fl.StringArrayVar(&f.fields, "fields", nil, "fields of an event to project: Event=A,B (default: all)")
 	fl.StringArrayVar(&f.columns, "column", nil, "column of a field: Event.Field=column")
+	fl.StringVar(&f.migrations, "migrations", "", "migration layout of a new projgen.yaml: golang-migrate (default) or goose")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "accept every default and never prompt")
 	fl.BoolVar(&f.write.noTest, "no-test", false, "do not run go test on the generated packages")
-	fl.BoolVar(&f.write.force, "force", false, "overwrite files at generated paths that projgen does not own")
+	fl.BoolVar(&f.write.force, "force", false, "overwrite files at generated paths that projgen does not own, and accept edited migrations")
 	fl.BoolVar(&f.allowDestructive, "allow-destructive", false, "allow migrations that drop or change columns")
 	return c
 }
@@ -122,6 +124,9 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	}
 	cfg, err := readOrNewConfig(mod)
 	if err != nil {
+		return err
+	}
+	if err := setMigrations(cfg, f.migrations); err != nil {
 		return err
 	}
 	listed, err := load.List(ctx, mod.Dir)
@@ -155,7 +160,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	res, err := generator.Build(mod, cfg, pkgs, generator.Options{AllowDestructive: f.allowDestructive})
+	res, err := generator.Build(mod, cfg, pkgs, generator.Options{AllowDestructive: f.allowDestructive, AcceptEdited: f.write.force}, true)
 	if err != nil {
 		return err
 	}
@@ -184,6 +189,22 @@ func readOrNewConfig(mod *load.Module) (*config.Config, error) {
 		return cfg, nil
 	}
 	return cfg, err
+}
+
+// setMigrations sets the migration layout of a new projgen.yaml. An
+// existing file keeps its layout: its migrations are written already.
+func setMigrations(cfg *config.Config, format string) error {
+	switch {
+	case format == "" || format == cfg.Migrations:
+		return nil
+	case format != config.MigrateFormat && format != config.GooseFormat:
+		return &usageError{cmd: "new", err: fmt.Errorf("--migrations %s: use %s or %s", format, config.MigrateFormat, config.GooseFormat)}
+	case len(cfg.Projections) > 0:
+		return diag.Errorf(cfg.Pos("$.migrations"), "projgen.yaml writes %s migrations, not %s", cfg.Migrations, format).
+			WithHint("the layout is set once for the module; change migrations: in projgen.yaml if no migration was applied yet")
+	}
+	cfg.Migrations = format
+	return nil
 }
 
 // addProjection adds proj to cfg. A projection of the same name with the

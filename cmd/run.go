@@ -27,7 +27,7 @@ type writeOptions struct {
 // what they import, checks gofmt and runs go test on the packages written,
 // and prints a summary.
 func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module, res *generator.Result, opts writeOptions, start time.Time, header string) error {
-	plan, err := write.NewPlan(mod.Dir, res.Output.Files, write.Options{Force: opts.force})
+	plan, err := write.NewPlan(mod.Dir, res.Output.Files, res.Orphans, write.Options{Force: opts.force})
 	if err != nil {
 		return err
 	}
@@ -84,8 +84,12 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	}
 	fmt.Fprintf(stdio.Out, "go test: %s\n", tested)
 	written := plan.Count(write.Create) + plan.Count(write.Update)
-	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written, %d unchanged\n",
-		time.Since(start).Seconds(), written, plan.Count(write.Unchanged))
+	deleted := ""
+	if n := plan.Count(write.Delete); n > 0 {
+		deleted = fmt.Sprintf(", %d deleted", n)
+	}
+	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written%s, %d unchanged\n",
+		time.Since(start).Seconds(), written, deleted, plan.Count(write.Unchanged))
 	return nil
 }
 
@@ -109,6 +113,8 @@ func changedPackages(plan *write.Plan) []string {
 		}
 		dir := path.Dir(c.File.Path)
 		switch {
+		case c.Status == write.Delete:
+			continue
 		case strings.HasSuffix(c.File.Path, ".go"):
 		case path.Base(dir) == "migrations":
 			dir = path.Dir(dir)

@@ -17,6 +17,8 @@ import (
 type Options struct {
 	// AllowDestructive permits migrations that drop or change columns.
 	AllowDestructive bool
+	// AcceptEdited accepts migrations that differ from projgen.sum.
+	AcceptEdited bool
 }
 
 // Result is everything one run computed.
@@ -25,6 +27,10 @@ type Result struct {
 	Model *model.Module
 	// Output is the rendered files.
 	Output *render.Output
+	// Orphans are projgen's Go files on disk that the run no longer
+	// generates, because their projection is gone; slash-separated,
+	// relative to the module root, sorted.
+	Orphans []string
 }
 
 // Aggregates returns the import paths of every aggregate of cfg, and of
@@ -52,10 +58,15 @@ func Load(ctx context.Context, mod *load.Module, paths []string) (map[string]*lo
 	return out, nil
 }
 
-// Build computes the model of cfg over the loaded packages and the
-// migrations on disk, and renders every file, including projgen.yaml.
-func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options) (*Result, error) {
-	var dirs []string
+// Build computes the model of cfg over the loaded packages and what is on
+// disk: the migrations, and projgen's files. It renders every file,
+// including projgen.yaml when withConfig is set.
+func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options, withConfig bool) (*Result, error) {
+	scan, err := load.ScanModule(mod.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dirs := slices.Clone(scan.SumDirs)
 	for _, p := range cfg.Projections {
 		dirs = append(dirs, model.MigrationDirOf(p.Dir))
 	}
@@ -70,15 +81,31 @@ func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 		Packages:         pkgs,
 		Migrations:       migrations,
 		AllowDestructive: opts.AllowDestructive,
+		AcceptEdited:     opts.AcceptEdited,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := render.Render(m, cfg)
+	var out *render.Output
+	if withConfig {
+		out, err = render.Render(m, cfg)
+	} else {
+		out, err = render.Render(m, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Model: m, Output: out}, nil
+	rendered := map[string]bool{}
+	for _, f := range out.Files {
+		rendered[f.Path] = true
+	}
+	res := &Result{Model: m, Output: out}
+	for _, g := range scan.Generated {
+		if !rendered[g] {
+			res.Orphans = append(res.Orphans, g)
+		}
+	}
+	return res, nil
 }
 
 // Generate runs the whole pipeline for cfg: load, then Build.
@@ -87,5 +114,5 @@ func Generate(ctx context.Context, mod *load.Module, cfg *config.Config, opts Op
 	if err != nil {
 		return nil, err
 	}
-	return Build(mod, cfg, pkgs, opts)
+	return Build(mod, cfg, pkgs, opts, false)
 }

@@ -1006,10 +1006,13 @@ func TestReadMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadMigrations: %v", err)
 	}
-	if ms := got["a/migrations"]; len(ms) != 1 || ms[0].Version != 1 || ms[0].Name != "create_as" || !strings.Contains(ms[0].Up, "CREATE TABLE") {
-		t.Errorf("a/migrations = %+v", ms)
+	if md := got["a/migrations"]; md == nil || len(md.Migrations) != 1 || md.Migrations[0].Version != 1 ||
+		md.Migrations[0].Name != "create_as" || !strings.Contains(md.Migrations[0].Up, "CREATE TABLE") {
+		t.Errorf("a/migrations = %+v", md)
+	} else if len(md.Files) != 2 || md.Sum != nil {
+		t.Errorf("a/migrations: files %v, sum %q; want the two migration files and no projgen.sum", md.Files, md.Sum)
 	}
-	if ms, ok := got["none/migrations"]; !ok || len(ms) != 0 {
-		t.Errorf("none/migrations = %+v, %v; want present and empty", ms, ok)
+	if md, ok := got["none/migrations"]; !ok || len(md.Migrations) != 0 {
+		t.Errorf("none/migrations = %+v, %v; want present and empty", md, ok)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/projgen/projgen/generator/diag"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/names"
-	"github.com/projgen/projgen/projection/migration"
 )
 
 // Input is what Build needs: the configuration, the module, its loaded
@@ -27,12 +26,17 @@ type Input struct {
 	Module *load.Module
 	// Packages are the loaded aggregate packages, by import path.
 	Packages map[string]*load.Package
-	// Migrations are the migration files already on disk, by directory
-	// (relative to the module root).
-	Migrations map[string][]migration.Migration
+	// Migrations are the migration directories on disk, by directory
+	// (relative to the module root): those of the projections, and any
+	// other directory with a projgen.sum, whose tables no projection wants
+	// any more.
+	Migrations map[string]*load.MigrationDir
 	// AllowDestructive permits migrations that drop columns or tables, or
 	// change column types.
 	AllowDestructive bool
+	// AcceptEdited accepts migration files that differ from projgen.sum,
+	// and records them as they are.
+	AcceptEdited bool
 }
 
 // Runtime packages that generated code imports.

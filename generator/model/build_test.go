@@ -43,7 +43,7 @@ func accountProjection() config.Projection {
 // build validates a configuration of the given projections and runs
 // model.Build on it with the packages of testModule and the given
 // migrations on disk.
-func build(t *testing.T, migrations map[string][]migration.Migration, ps ...config.Projection) (*model.Module, error) {
+func build(t *testing.T, migrations map[string]*load.MigrationDir, ps ...config.Projection) (*model.Module, error) {
 	t.Helper()
 	mod, pkgs := loadModule(t, "bank/account", "bank/conflict", "bank/clash")
 	cfg := config.New()
@@ -226,16 +226,16 @@ func TestBuildNameDeclaredByUser(t *testing.T) {
 func TestBuildMigrations(t *testing.T) {
 	t.Parallel()
 	const dir = "bank/account/migrations"
-	existing := func(sql string) map[string][]migration.Migration {
-		return map[string][]migration.Migration{dir: {{
+	existing := func(sql string) map[string]*load.MigrationDir {
+		return map[string]*load.MigrationDir{dir: {Migrations: []migration.Migration{{
 			Version: 1, Name: "create_accounts",
 			Files: []string{"000001_create_accounts.down.sql", "000001_create_accounts.up.sql"},
 			Up:    sql, Down: `DROP TABLE "accounts";`,
-		}}}
+		}}}}
 	}
 	tests := []struct {
 		name       string
-		migrations map[string][]migration.Migration
+		migrations map[string]*load.MigrationDir
 		want       []string // version_name up down
 	}{
 		{"empty directory", nil, []string{

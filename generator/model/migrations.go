@@ -21,6 +21,9 @@ type MigrationDir struct {
 	Format string
 	// Existing are the migrations already there.
 	Existing []migration.Migration
+	// Files are the existing migration files' contents, by name, which
+	// projgen.sum sums with the new ones.
+	Files map[string][]byte
 	// Tables are the wanted tables whose migrations live here.
 	Tables []*Table
 	// New are the migrations to write, in version order.
@@ -60,24 +63,70 @@ func (t *Table) Schema() *schema.Table {
 }
 
 // migrations replays each directory's migrations and plans the new ones
-// that bring its tables to what the projections want.
+// that bring its tables to what the projections want. A directory with a
+// projgen.sum that no projection uses any more gets migrations that drop
+// its tables.
 func (b *builder) migrations(ps []*Projection) []*MigrationDir {
 	byDir := map[string]*MigrationDir{}
 	var dirs []*MigrationDir
-	for _, p := range ps {
-		md := byDir[p.MigrationDir]
+	get := func(dir string) *MigrationDir {
+		md := byDir[dir]
 		if md == nil {
-			md = &MigrationDir{Dir: p.MigrationDir, Format: b.cfg.Migrations, Existing: b.in.Migrations[p.MigrationDir]}
-			byDir[p.MigrationDir] = md
+			md = &MigrationDir{Dir: dir, Format: b.cfg.Migrations}
+			if on := b.in.Migrations[dir]; on != nil {
+				md.Existing, md.Files = on.Migrations, on.Files
+			}
+			byDir[dir] = md
 			dirs = append(dirs, md)
 		}
+		return md
+	}
+	for _, p := range ps {
+		md := get(p.MigrationDir)
 		md.Tables = append(md.Tables, p.Table)
 	}
-	for _, md := range dirs {
-		b.plan(md, ps)
+	for dir := range b.in.Migrations {
+		get(dir)
 	}
 	slices.SortFunc(dirs, func(a, c *MigrationDir) int { return strings.Compare(a.Dir, c.Dir) })
+	for _, md := range dirs {
+		if b.checkSums(md) {
+			b.plan(md, ps)
+		}
+	}
 	return dirs
+}
+
+// checkSums compares a directory's migration files with its projgen.sum,
+// unless edits are accepted. A directory without one is taken as it is.
+func (b *builder) checkSums(md *MigrationDir) bool {
+	on := b.in.Migrations[md.Dir]
+	if on == nil || on.Sum == nil || b.in.AcceptEdited {
+		return true
+	}
+	sumPath := diag.Rel(path.Join(b.in.Module.Dir, md.Dir, migration.SumFile))
+	mismatches, err := migration.Check(on.Sum, on.Files)
+	if err != nil {
+		b.errs = append(b.errs, diag.Errorf(sumPath, "%v", err).
+			WithHint("restore it from version control; projgen generate --force rewrites it from the files as they are"))
+		return false
+	}
+	for _, m := range mismatches {
+		file := diag.Rel(path.Join(b.in.Module.Dir, md.Dir, m.File))
+		var e *diag.Error
+		switch m.Problem {
+		case "edited":
+			e = diag.Errorf(file, "migration edited after projgen wrote it: it no longer matches %s", sumPath)
+		case "added":
+			e = diag.Errorf(file, "migration not in %s: it was added by hand", sumPath)
+		default:
+			e = diag.Errorf(file, "migration removed: %s still lists it", sumPath)
+		}
+		b.errs = append(b.errs, e.WithHint("databases may already have applied the migration as it was: revert the change, "+
+			"and let projgen generate write a new migration for what you meant.\n"+
+			"If the change is deliberate, run projgen generate --force to record the files as they are."))
+	}
+	return len(mismatches) == 0
 }
 
 func (b *builder) plan(md *MigrationDir, ps []*Projection) {
@@ -91,18 +140,31 @@ func (b *builder) plan(md *MigrationDir, ps []*Projection) {
 		}
 		next = m.Version + 1
 	}
+	type step struct {
+		table   *Table
+		name    string
+		changes []schema.Change
+	}
+	var steps []step
 	for _, t := range md.Tables {
-		changes := schema.Diff(current.Table(t.Name), t.Schema())
-		if len(changes) == 0 {
+		steps = append(steps, step{table: t, name: t.Name, changes: schema.Diff(current.Table(t.Name), t.Schema())})
+	}
+	for _, ct := range current.Tables {
+		if !slices.ContainsFunc(md.Tables, func(t *Table) bool { return t.Name == ct.Name }) {
+			steps = append(steps, step{name: ct.Name, changes: schema.Diff(ct, nil)})
+		}
+	}
+	for _, st := range steps {
+		if len(st.changes) == 0 {
 			continue
 		}
 		if !b.in.AllowDestructive {
-			if d := destructive(changes); len(d) > 0 {
-				b.destructiveError(t, d, ps)
+			if d := destructive(st.changes); len(d) > 0 {
+				b.destructiveError(md, st.table, st.name, d, ps)
 				continue
 			}
 		}
-		m := &Migration{Version: next, Name: migrationName(t.Name, changes), Changes: changes}
+		m := &Migration{Version: next, Name: migrationName(st.name, st.changes), Changes: st.changes}
 		prefix := path.Join(md.Dir, fmt.Sprintf("%0*d_%s", VersionWidth, next, m.Name))
 		if md.Format == config.GooseFormat {
 			m.UpFile = prefix + ".sql"
@@ -124,10 +186,17 @@ func destructive(changes []schema.Change) []schema.Change {
 	return out
 }
 
-func (b *builder) destructiveError(t *Table, changes []schema.Change, ps []*Projection) {
+func (b *builder) destructiveError(md *MigrationDir, t *Table, table string, changes []schema.Change, ps []*Projection) {
 	var what []string
 	for _, c := range changes {
 		what = append(what, c.String())
+	}
+	if t == nil {
+		b.errs = append(b.errs, diag.Errorf(diag.Rel(path.Join(b.in.Module.Dir, md.Dir)),
+			"table %s is created by these migrations, but no projection in %s wants it any more", table, config.FileName).
+			WithHint("if its projection was removed on purpose, run projgen generate --allow-destructive to write a migration that drops it.\n"+
+				"If it was renamed, put its old name back in %s.", config.FileName))
+		return
 	}
 	name := ""
 	for _, p := range ps {
@@ -146,6 +215,9 @@ func (b *builder) destructiveError(t *Table, changes []schema.Change, ps []*Proj
 func migrationName(table string, changes []schema.Change) string {
 	if len(changes) == 1 && changes[0].Kind == schema.CreateTable {
 		return "create_" + table
+	}
+	if len(changes) == 1 && changes[0].Kind == schema.DropTable {
+		return "drop_" + table
 	}
 	var added []string
 	for _, c := range changes {

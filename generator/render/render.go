@@ -6,6 +6,8 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Header is the first line of every generated Go file.
@@ -34,6 +37,9 @@ const (
 	// Scaffold files are the user's once written: projgen writes them only
 	// when they do not exist.
 	Scaffold
+	// Checksum files (projgen.sum) are projgen's, rewritten whenever they
+	// differ.
+	Checksum
 )
 
 // File is one rendered file.
@@ -110,6 +116,10 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 		}
 	}
 	for _, md := range m.MigrationDirs {
+		sums := maps.Clone(md.Files)
+		if sums == nil {
+			sums = map[string][]byte{}
+		}
 		for _, mig := range md.New {
 			up, down, err := r.migration(md, mig)
 			if err != nil {
@@ -118,11 +128,16 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 			if err := add(mig.UpFile, Migration, up, nil); err != nil {
 				return nil, err
 			}
+			sums[path.Base(mig.UpFile)] = up
 			if mig.DownFile != "" {
 				if err := add(mig.DownFile, Migration, down, nil); err != nil {
 					return nil, err
 				}
+				sums[path.Base(mig.DownFile)] = down
 			}
+		}
+		if err := add(path.Join(md.Dir, migration.SumFile), Checksum, migration.Sum(sums), nil); err != nil {
+			return nil, err
 		}
 	}
 	if cfg != nil {

@@ -70,7 +70,8 @@ func (c Change) String() string {
 }
 
 // Diff returns the changes that turn table have (nil when it does not exist)
-// into want, in the order a migration applies them. A NOT NULL column that
+// into want, in the order a migration applies them. Indexes that want does
+// not name are kept. A NOT NULL column that
 // exists as nullable is left alone: tightening a column that already holds
 // rows is the user's decision, not projgen's. A new column is added as
 // nullable for the same reason: the rows already there have no value for it.
@@ -105,8 +106,11 @@ func Diff(have, want *Table) []Change {
 			out = append(out, Change{Kind: SetDefault, Table: want, Column: wc, Was: hc})
 		}
 	}
+	// An index that projgen does not want is left alone: users add their
+	// own, for their queries. One it wants, with other columns, is
+	// rebuilt.
 	for _, hix := range have.Indexes {
-		if wix := want.Index(hix.Name); wix == nil || !slices.Equal(wix.Columns, hix.Columns) || wix.Unique != hix.Unique {
+		if wix := want.Index(hix.Name); wix != nil && (!slices.Equal(wix.Columns, hix.Columns) || wix.Unique != hix.Unique) {
 			out = append(out, Change{Kind: DropIndex, Table: want, Index: hix})
 		}
 	}

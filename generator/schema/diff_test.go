@@ -164,10 +164,11 @@ func TestDiff(t *testing.T) {
 			destructive: []bool{false},
 		},
 		{
-			name:        "index dropped",
-			want:        func(tb *schema.Table) { tb.Indexes = nil },
-			changes:     []change{{schema.DropIndex, "installations_name_idx"}},
-			destructive: []bool{false},
+			// Users add indexes of their own: one projgen does not want
+			// is kept.
+			name:    "index not wanted is kept",
+			want:    func(tb *schema.Table) { tb.Indexes = nil },
+			changes: nil,
 		},
 		{
 			name:        "index columns changed",
@@ -200,11 +201,11 @@ func TestDiff(t *testing.T) {
 				{schema.DropNotNull, "name"},
 				{schema.SetDefault, "is_suspended"},
 				{schema.AlterType, "aggregate_version"},
-				{schema.DropIndex, "installations_old_idx"},
+				// Dropping the column drops its index.
 				{schema.DropColumn, "old"},
 				{schema.CreateIndex, "installations_added_idx"},
 			},
-			destructive: []bool{false, false, false, true, false, true, false},
+			destructive: []bool{false, false, false, true, true, false},
 		},
 	}
 	for _, tt := range tests {

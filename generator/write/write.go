@@ -7,9 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +32,8 @@ const (
 	Update
 	// Conflict: a file that projgen does not own is in the way.
 	Conflict
+	// Delete: a file projgen generated, for a projection that is gone.
+	Delete
 )
 
 // String names the status as the summary prints it.
@@ -46,6 +45,8 @@ func (s Status) String() string {
 		return "updated"
 	case Conflict:
 		return "conflict"
+	case Delete:
+		return "deleted"
 	}
 	return "unchanged"
 }
@@ -77,9 +78,17 @@ type Options struct {
 	Force bool
 }
 
-// NewPlan compares the rendered files with the disk.
-func NewPlan(root string, files []render.File, opts Options) (*Plan, error) {
+// NewPlan compares the rendered files with the disk. Orphans are projgen's
+// files on disk that are no longer rendered: the plan deletes them.
+func NewPlan(root string, files []render.File, orphans []string, opts Options) (*Plan, error) {
 	p := &Plan{Root: root}
+	for _, o := range orphans {
+		old, err := os.ReadFile(p.abs(o))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", o, err)
+		}
+		p.Changes = append(p.Changes, Change{File: render.File{Path: o, Kind: render.Generated}, Status: Delete, Old: old})
+	}
 	for _, f := range files {
 		c := Change{File: f}
 		old, err := os.ReadFile(p.abs(f.Path))
@@ -96,7 +105,7 @@ func NewPlan(root string, files []render.File, opts Options) (*Plan, error) {
 			case render.Scaffold:
 				c.Status = Unchanged
 			case render.Generated:
-				if !opts.Force && !OwnedGo(f.Path, old) {
+				if !opts.Force && !load.IsGenerated(f.Path, old) {
 					c.Status, c.Reason = Conflict, fmt.Sprintf("it lacks the line %q, so it is yours, not projgen's", load.Header)
 				}
 			case render.Migration:
@@ -109,27 +118,6 @@ func NewPlan(root string, files []render.File, opts Options) (*Plan, error) {
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.File.Path, b.File.Path) })
 	return p, nil
-}
-
-// OwnedGo reports whether Go source starts with projgen's generated-code
-// header. Files of other generators, and hand-written files, are not
-// projgen's.
-func OwnedGo(name string, src []byte) bool {
-	if !strings.HasSuffix(name, ".go") {
-		return false
-	}
-	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.PackageClauseOnly|parser.ParseComments)
-	if err != nil || !ast.IsGenerated(f) {
-		return bytes.HasPrefix(src, []byte(load.Header+"\n"))
-	}
-	for _, cg := range f.Comments {
-		for _, c := range cg.List {
-			if c.Text == load.Header {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (p *Plan) abs(rel string) string {
@@ -159,13 +147,14 @@ func (p *Plan) Count(s Status) int {
 	return n
 }
 
-// Changed reports whether applying the plan writes anything.
-func (p *Plan) Changed() bool { return p.Count(Create)+p.Count(Update) > 0 }
+// Changed reports whether applying the plan writes or deletes anything.
+func (p *Plan) Changed() bool { return p.Count(Create)+p.Count(Update)+p.Count(Delete) > 0 }
 
-// Apply writes the plan's new and changed files, all or none: each is
-// first written to a temporary file beside it, and only when all are
-// written are they renamed into place. If a rename fails, the files
-// already renamed are put back.
+// Apply writes the plan's new and changed files and deletes its orphans,
+// all or none: each file is first written to a temporary file beside it,
+// and only when all are written are they renamed into place and the
+// orphans removed. If a rename or removal fails, what was already done is
+// undone.
 func (p *Plan) Apply() error {
 	if err := p.Err(); err != nil {
 		return err
@@ -178,14 +167,21 @@ func (p *Plan) Apply() error {
 	var madeDirs []string
 	cleanup := func() {
 		for _, t := range todo {
-			os.Remove(t.tmp)
+			if t.tmp != "" {
+				os.Remove(t.tmp)
+			}
 		}
 		for i := len(madeDirs) - 1; i >= 0; i-- {
 			os.Remove(madeDirs[i])
 		}
 	}
 	for _, c := range p.Changes {
-		if c.Status != Create && c.Status != Update {
+		switch c.Status {
+		case Delete:
+			todo = append(todo, pending{c: c})
+			continue
+		case Create, Update:
+		default:
 			continue
 		}
 		target := p.abs(c.File.Path)
@@ -203,13 +199,20 @@ func (p *Plan) Apply() error {
 		todo = append(todo, pending{c: c, tmp: tmp})
 	}
 	for i, t := range todo {
-		if err := os.Rename(t.tmp, p.abs(t.c.File.Path)); err != nil {
+		target := p.abs(t.c.File.Path)
+		var err error
+		if t.c.Status == Delete {
+			err = os.Remove(target)
+		} else {
+			err = os.Rename(t.tmp, target)
+		}
+		if err != nil {
 			for _, done := range todo[:i] {
-				target := p.abs(done.c.File.Path)
+				undo := p.abs(done.c.File.Path)
 				if done.c.Status == Create {
-					os.Remove(target)
+					os.Remove(undo)
 				} else {
-					os.WriteFile(target, done.c.Old, 0o644)
+					os.WriteFile(undo, done.c.Old, 0o644)
 				}
 			}
 			todo = todo[i:]
@@ -217,7 +220,23 @@ func (p *Plan) Apply() error {
 			return fmt.Errorf("write %s: %w", t.c.File.Path, err)
 		}
 	}
+	for _, t := range todo {
+		if t.c.Status == Delete {
+			removeEmptyDirs(p.Root, filepath.Dir(p.abs(t.c.File.Path)))
+		}
+	}
 	return nil
+}
+
+// removeEmptyDirs removes dir and its parents up to root while they are
+// empty, so that deleting a projection's files leaves no empty package.
+func removeEmptyDirs(root, dir string) {
+	for dir != root && strings.HasPrefix(dir, root) {
+		if os.Remove(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
 }
 
 // mkdirAll creates dir and its missing parents, and returns the ones it
@@ -268,11 +287,14 @@ func (p *Plan) Diff() string {
 		if c.Status == Unchanged {
 			continue
 		}
-		old := "/dev/null"
-		if c.Status != Create {
-			old = "a/" + c.File.Path
+		from, to := "a/"+c.File.Path, "b/"+c.File.Path
+		switch c.Status {
+		case Create:
+			from = "/dev/null"
+		case Delete:
+			to = "/dev/null"
 		}
-		b.WriteString(udiff.Unified(old, "b/"+c.File.Path, string(c.Old), string(c.File.Data)))
+		b.WriteString(udiff.Unified(from, to, string(c.Old), string(c.File.Data)))
 	}
 	return b.String()
 }

@@ -37,14 +37,22 @@ var (
 // Read reads the migrations in dir, sorted by version. Files named
 // otherwise are skipped. A missing directory holds no migrations.
 func Read(dir string) ([]Migration, error) {
+	ms, _, err := ReadFiles(dir)
+	return ms, err
+}
+
+// ReadFiles is Read, and also returns the content of every migration file
+// by name, as Sum and Check take them.
+func ReadFiles(dir string) ([]Migration, map[string][]byte, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return nil, map[string][]byte{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
+		return nil, nil, fmt.Errorf("read migrations: %w", err)
 	}
 	byVersion := map[int64]*Migration{}
+	files := map[string][]byte{}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
@@ -60,18 +68,19 @@ func Read(dir string) ([]Migration, error) {
 		}
 		v, err := strconv.ParseInt(version, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s: version %s is out of range", filepath.Join(dir, name), version)
+			return nil, nil, fmt.Errorf("%s: version %s is out of range", filepath.Join(dir, name), version)
 		}
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("read migrations: %w", err)
+			return nil, nil, fmt.Errorf("read migrations: %w", err)
 		}
+		files[name] = data
 		m := byVersion[v]
 		if m == nil {
 			m = &Migration{Version: v, Name: rest}
 			byVersion[v] = m
 		} else if m.Name != rest {
-			return nil, fmt.Errorf("%s: version %d is also used by %s", filepath.Join(dir, name), v, m.Files[0])
+			return nil, nil, fmt.Errorf("%s: version %d is also used by %s", filepath.Join(dir, name), v, m.Files[0])
 		}
 		m.Files = append(m.Files, name)
 		switch part {
@@ -82,7 +91,7 @@ func Read(dir string) ([]Migration, error) {
 		case "goose":
 			up, down, err := SplitGoose(string(data))
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+				return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
 			}
 			m.Up, m.Down = up, down
 		}
@@ -93,7 +102,7 @@ func Read(dir string) ([]Migration, error) {
 		out = append(out, *m)
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
-	return out, nil
+	return out, files, nil
 }
 
 // SplitGoose splits a goose migration into its up and down SQL. The goose
