@@ -112,7 +112,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 			return &usageError{cmd: "new", err: errors.New("no --aggregate given, and there is no terminal to ask in: " +
 				"pass --aggregate NAME (and --events, --name, --table, --op ... as needed), or run projgen new in a terminal for the wizard")}
 		}
-		return &usageError{cmd: "new", err: errors.New("the interactive wizard is not available yet: pass --aggregate NAME")}
+		return runWizard(c, build, stdio, dir, f)
 	}
 	choices, err := f.choices()
 	if err != nil {

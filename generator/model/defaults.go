@@ -221,6 +221,9 @@ func (d *defaulter) relDir(dir string) string {
 	return filepath.ToSlash(rel)
 }
 
+// DefaultName is the name new gives a simple projection of pkg.
+func DefaultName(pkg *load.Package) string { return sqlName(pkg.Name) }
+
 func (d *defaulter) defaultName(pattern string) string {
 	switch pattern {
 	case config.Denormalized:
@@ -229,7 +232,7 @@ func (d *defaulter) defaultName(pattern string) string {
 	case config.CrossAggregate:
 		return "activity"
 	}
-	return sqlName(d.pkgs[0].Name)
+	return DefaultName(d.pkgs[0])
 }
 
 // eventKey is how choices name an event: its type name, or pkg.Type when
@@ -360,11 +363,6 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 		e.Op = config.Ignore
 		return e, nil
 	}
-	topic, err := d.topic(c)
-	if err != nil {
-		return e, err
-	}
-	e.Topic = topic
 	e.Op = cmp.Or(d.ch.Ops[c.key], d.defaultOp(pattern, c, events))
 	if !slices.Contains(config.Operations, e.Op) {
 		return e, diag.Errorf("", "unknown operation %q for %s", e.Op, c.key).
@@ -373,6 +371,11 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	if e.Op == config.Ignore {
 		return e, nil
 	}
+	topic, err := d.topic(c)
+	if err != nil {
+		return e, err
+	}
+	e.Topic = topic
 	e.When = d.ch.When[c.key]
 	e.Fields = d.ch.Fields[c.key]
 	e.Columns = d.ch.Columns[c.key]

@@ -81,8 +81,8 @@ func TestNewProjectionInstallation(t *testing.T) {
 		{Type: "Suspended", Topic: topic("Suspended"), Op: config.Set, Method: "SuspendInstallation", Set: map[string]any{"is_suspended": true}},
 		{Type: "Unsuspended", Topic: topic("Unsuspended"), Op: config.Set, Method: "UnsuspendInstallation", Set: map[string]any{"is_suspended": false}},
 		// A child entity's event in a table keyed by the aggregate.
-		{Type: "RepositoryAdded", Topic: topic("RepositoryAdded"), Op: config.Ignore},
-		{Type: "RepositoryRemoved", Topic: topic("RepositoryRemoved"), Op: config.Ignore},
+		{Type: "RepositoryAdded", Op: config.Ignore},
+		{Type: "RepositoryRemoved", Op: config.Ignore},
 		{Type: "Deleted", Topic: topic("Deleted"), Op: config.Delete, Method: "DeleteInstallation"},
 	})
 }
