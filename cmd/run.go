@@ -21,6 +21,9 @@ import (
 type writeOptions struct {
 	force  bool
 	noTest bool
+	// listed is set when the files were listed already (by the wizard's
+	// summary), so that they are not listed again.
+	listed bool
 }
 
 // writeAndVerify writes a run's files, all or none, makes go.mod require
@@ -52,10 +55,8 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 		return err
 	}
 	fmt.Fprintln(stdio.Out, header)
-	for _, c := range plan.Changes {
-		if c.Status != write.Unchanged {
-			fmt.Fprintf(stdio.Out, "  %-9s %s\n", c.Status, c.File.Path)
-		}
+	if !opts.listed {
+		listChanges(stdio, plan)
 	}
 	if err := reqs.Require(ctx, mod.Dir, res.Output.Packages); err != nil {
 		return err
@@ -91,6 +92,15 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written%s, %d unchanged\n",
 		time.Since(start).Seconds(), written, deleted, plan.Count(write.Unchanged))
 	return nil
+}
+
+// listChanges prints the files a plan creates, updates or deletes.
+func listChanges(stdio IO, plan *write.Plan) {
+	for _, c := range plan.Changes {
+		if c.Status != write.Unchanged {
+			fmt.Fprintf(stdio.Out, "  %-9s %s\n", c.Status, c.File.Path)
+		}
+	}
 }
 
 func countGo(res *generator.Result) int {

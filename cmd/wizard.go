@@ -270,11 +270,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 		return err
 	}
 	fmt.Fprintf(stdio.Out, "projgen will write, for projection %s (table %s, in %s/):\n", proj.Name, proj.Table, proj.Dir)
-	for _, c := range plan.Changes {
-		if c.Status != write.Unchanged {
-			fmt.Fprintf(stdio.Out, "  %-9s %s\n", c.Status, c.File.Path)
-		}
-	}
+	listChanges(stdio, plan)
 	ok := true
 	if err := w.ask(&survey.Confirm{Message: "Write these files and run go test?", Default: true,
 		Help: "Yes writes these files and projgen.yaml, then runs go test on them; no writes nothing."}, &ok); err != nil {
@@ -289,6 +285,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	if rerun {
 		verb = "projection (already in projgen.yaml, regenerated)"
 	}
+	f.write.listed = true
 	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start,
 		fmt.Sprintf("projgen: %s %s: table %s, in %s/", verb, proj.Name, proj.Table, proj.Dir))
 }
