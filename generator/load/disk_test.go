@@ -1,10 +1,33 @@
 package load_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/projgen/projgen/generator/load"
 )
+
+func TestReadMigrations(t *testing.T) {
+	t.Parallel()
+	dir := writeModule(t, map[string]string{
+		"a/migrations/000001_create_as.up.sql":   "CREATE TABLE as_ (id bigint);\n",
+		"a/migrations/000001_create_as.down.sql": "DROP TABLE as_;\n",
+		"a/migrations/README":                    "not a migration\n",
+	})
+	got, err := load.ReadMigrations(dir, []string{"a/migrations", "none/migrations"})
+	if err != nil {
+		t.Fatalf("ReadMigrations: %v", err)
+	}
+	if md := got["a/migrations"]; md == nil || len(md.Migrations) != 1 || md.Migrations[0].Version != 1 ||
+		md.Migrations[0].Name != "create_as" || !strings.Contains(md.Migrations[0].Up, "CREATE TABLE") {
+		t.Errorf("a/migrations = %+v", md)
+	} else if len(md.Files) != 2 || md.Sum != nil {
+		t.Errorf("a/migrations: files %v, sum %q; want the two migration files and no projgen.sum", md.Files, md.Sum)
+	}
+	if md, ok := got["none/migrations"]; !ok || len(md.Migrations) != 0 {
+		t.Errorf("none/migrations = %+v, %v; want present and empty", md, ok)
+	}
+}
 
 // TestIsGenerated checks which Go files are projgen's.
 func TestIsGenerated(t *testing.T) {

@@ -1,0 +1,167 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/projgen/projgen/generator/diag"
+)
+
+// Module is the Go module projgen works in.
+type Module struct {
+	// Path is the module path from go.mod.
+	Path string
+	// Dir is the module root, absolute.
+	Dir string
+	// GoMod is the content of go.mod.
+	GoMod []byte
+}
+
+// ReadModule reads the go.mod at the root dir.
+func ReadModule(dir string) (*Module, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("module root: %w", err)
+	}
+	gomod := filepath.Join(abs, "go.mod")
+	data, err := os.ReadFile(gomod)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, diag.Errorf(diag.Rel(abs), "no go.mod here: projgen works at the root of a Go module").
+			WithHint("run it in the directory that holds go.mod, or pass --dir DIR")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read go.mod: %w", err)
+	}
+	f, err := modfile.ParseLax(gomod, data, nil)
+	if err != nil {
+		return nil, diag.Errorf(diag.Rel(gomod), "%v", err).WithHint("fix go.mod; `go mod tidy` reports the same problem")
+	}
+	if f.Module == nil {
+		return nil, diag.Errorf(diag.Rel(gomod), "go.mod has no module line").WithHint("add one, such as: module example.com/service")
+	}
+	return &Module{Path: f.Module.Mod.Path, Dir: abs, GoMod: data}, nil
+}
+
+// Listed is a package of the module, as listed without loading its types.
+type Listed struct {
+	// Path is the import path.
+	Path string
+	// Name is the package name.
+	Name string
+	// Dir is the package directory, absolute.
+	Dir string
+}
+
+// List lists the packages of the module rooted at dir, sorted by import
+// path. It does not type-check anything, so it is fast even in large
+// modules.
+func List(ctx context.Context, dir string) ([]Listed, error) {
+	cfg := &packages.Config{Context: ctx, Dir: dir, Mode: packages.NeedName | packages.NeedFiles}
+	pkgs, err := packages.Load(cfg, "./...")
+	if err != nil {
+		return nil, fmt.Errorf("list packages: %w", err)
+	}
+	var out []Listed
+	for _, p := range pkgs {
+		if len(p.GoFiles) == 0 {
+			continue
+		}
+		out = append(out, Listed{Path: p.PkgPath, Name: p.Name, Dir: filepath.Dir(p.GoFiles[0])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Resolve finds the package an aggregate name refers to: its import path,
+// its package name, or the last elements of its import path
+// ("installation", "github/installation"). When nothing or several match,
+// the error lists the candidates.
+func Resolve(listed []Listed, name string) (Listed, error) {
+	name = strings.Trim(name, "/")
+	var matches []Listed
+	for _, l := range listed {
+		if l.Path == name {
+			return l, nil
+		}
+		if l.Name == name || strings.HasSuffix(l.Path, "/"+name) {
+			matches = append(matches, l)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		e := diag.Errorf("", "no package %q in this module", name)
+		if near := nearest(listed, name); len(near) > 0 {
+			return Listed{}, e.WithHint("did you mean %s? pass --aggregate with a package name or import path", strings.Join(near, " or "))
+		}
+		var all []string
+		for _, l := range listed {
+			all = append(all, l.Path)
+		}
+		if len(all) == 0 {
+			return Listed{}, e.WithHint("the module has no Go packages yet")
+		}
+		if len(all) > 12 {
+			all = append(all[:12], "…")
+		}
+		return Listed{}, e.WithHint("packages: %s", strings.Join(all, ", "))
+	}
+	var paths []string
+	for _, m := range matches {
+		paths = append(paths, m.Path)
+	}
+	return Listed{}, diag.Errorf("", "aggregate %q is ambiguous: %d packages match", name, len(matches)).
+		WithHint("pass the import path of one of: %s", strings.Join(paths, ", "))
+}
+
+// nearest returns the package names or paths closest to name, for "did you
+// mean" suggestions.
+func nearest(listed []Listed, name string) []string {
+	best, out := 3, []string(nil)
+	for _, l := range listed {
+		for _, cand := range []string{l.Name, filepath.Base(l.Path)} {
+			d := distance(strings.ToLower(cand), strings.ToLower(name))
+			if strings.Contains(strings.ToLower(cand), strings.ToLower(name)) || strings.Contains(strings.ToLower(name), strings.ToLower(cand)) {
+				d = min(d, 1)
+			}
+			if d < best {
+				best, out = d, nil
+			}
+			if d == best && !slices.Contains(out, l.Path) {
+				out = append(out, l.Path)
+			}
+		}
+	}
+	return out
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,141 @@
+package load_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/load"
+)
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	dir := writeModule(t, map[string]string{
+		"root.go":            "package m\n",
+		"b/c/c.go":           "package c\n",
+		"a/a.go":             "package apackage\n",
+		"testonly/x_test.go": "package testonly\n",
+	})
+	listed, err := load.List(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	want := []load.Listed{
+		{Path: modulePath, Name: "m", Dir: dir},
+		{Path: modulePath + "/a", Name: "apackage", Dir: filepath.Join(dir, "a")},
+		{Path: modulePath + "/b/c", Name: "c", Dir: filepath.Join(dir, "b", "c")},
+	}
+	if !reflect.DeepEqual(listed, want) {
+		t.Errorf("List = %+v\nwant %+v", listed, want)
+	}
+	// Resolve works on what List returns.
+	if l, err := load.Resolve(listed, "apackage"); err != nil || l.Path != modulePath+"/a" {
+		t.Errorf("Resolve(apackage) = %+v, %v", l, err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	listed := []load.Listed{
+		{Path: "example.com/m/billing/invoice", Name: "invoice"},
+		{Path: "example.com/m/github/installation", Name: "installation"},
+		{Path: "example.com/m/gitlab/installation", Name: "installation"},
+		{Path: "example.com/m/shop/order", Name: "order"},
+		{Path: "example.com/m/v2api", Name: "api"},
+	}
+	tests := []struct {
+		name     string
+		want     string   // the resolved path, or "" for an error
+		msg      string   // part of the error message
+		hint     []string // parts of the error's hint
+		notInMsg string
+	}{
+		{name: "order", want: "example.com/m/shop/order"},
+		{name: "api", want: "example.com/m/v2api"},
+		{name: "v2api", want: "example.com/m/v2api"},
+		{name: "github/installation", want: "example.com/m/github/installation"},
+		{name: "/gitlab/installation/", want: "example.com/m/gitlab/installation"},
+		{name: "example.com/m/gitlab/installation", want: "example.com/m/gitlab/installation"},
+		{name: "billing/invoice", want: "example.com/m/billing/invoice"},
+		{
+			name: "installation",
+			msg:  `aggregate "installation" is ambiguous: 2 packages match`,
+			hint: []string{"example.com/m/github/installation", "example.com/m/gitlab/installation"},
+		},
+		{
+			name:     "ordr",
+			msg:      `no package "ordr"`,
+			hint:     []string{"did you mean example.com/m/shop/order?"},
+			notInMsg: "invoice",
+		},
+		{
+			name: "invoices",
+			msg:  `no package "invoices"`,
+			hint: []string{"did you mean example.com/m/billing/invoice?"},
+		},
+		{
+			name: "zzzzzzzzzzzz",
+			msg:  `no package "zzzzzzzzzzzz"`,
+			hint: []string{"packages: ", "example.com/m/shop/order"},
+		},
+		{name: "hop/order", msg: `no package "hop/order"`},
+	}
+	for _, tt := range tests {
+		got, err := load.Resolve(listed, tt.name)
+		if tt.want != "" {
+			if err != nil || got.Path != tt.want {
+				t.Errorf("Resolve(%q) = %q, %v; want %q", tt.name, got.Path, err, tt.want)
+			}
+			continue
+		}
+		var de *diag.Error
+		if !errors.As(err, &de) {
+			t.Errorf("Resolve(%q) = %q, %v; want a diag.Error", tt.name, got.Path, err)
+			continue
+		}
+		if !strings.Contains(de.Msg, tt.msg) {
+			t.Errorf("Resolve(%q) message %q does not say %q", tt.name, de.Msg, tt.msg)
+		}
+		for _, h := range tt.hint {
+			if !strings.Contains(de.Hint, h) {
+				t.Errorf("Resolve(%q) hint %q does not say %q", tt.name, de.Hint, h)
+			}
+		}
+		if tt.notInMsg != "" && strings.Contains(de.Error(), tt.notInMsg) {
+			t.Errorf("Resolve(%q) error mentions %q:\n%s", tt.name, tt.notInMsg, de.Error())
+		}
+	}
+	if _, err := load.Resolve(nil, "x"); err == nil || !strings.Contains(err.Error(), "no Go packages") {
+		t.Errorf("Resolve in an empty module = %v", err)
+	}
+}
+
+func TestReadModule(t *testing.T) {
+	t.Parallel()
+	dir := writeModule(t, nil)
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		t.Fatalf("ReadModule: %v", err)
+	}
+	if mod.Path != modulePath || mod.Dir != dir || !strings.HasPrefix(string(mod.GoMod), "module "+modulePath) {
+		t.Errorf("ReadModule = %+v", mod)
+	}
+
+	_, err = load.ReadModule(t.TempDir())
+	if err == nil || !diag.IsInput(err) || !strings.Contains(err.Error(), "no go.mod") {
+		t.Errorf("ReadModule without go.mod = %v, want an input error", err)
+	}
+
+	noModule := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noModule, "go.mod"), []byte("go 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load.ReadModule(noModule); err == nil || !diag.IsInput(err) {
+		t.Errorf("ReadModule with no module line = %v, want an input error", err)
+	}
+}
