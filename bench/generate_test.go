@@ -1,0 +1,81 @@
+// Package bench measures projgen: the whole pipeline on the example module,
+// and its stages apart, so that the cost of the go command's package
+// loading is told from projgen's own.
+//
+//	go test -bench . -benchmem ./bench
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/projgen/projgen/generator"
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/load"
+)
+
+// example copies golden/registry, the example module with five
+// projections, into a temporary directory whose projgen requirement points
+// at this repository, and reads it.
+func example(b *testing.B) (*load.Module, *config.Config) {
+	b.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "registry")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "golden", "registry"))); err != nil {
+		b.Fatal(err)
+	}
+	gomod := filepath.Join(dir, "go.mod")
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(gomod, bytes.Replace(data, []byte("=> ../.."), []byte("=> "+root), 1), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Read(filepath.Join(dir, config.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return mod, cfg
+}
+
+// BenchmarkGenerate is what projgen generate and check do before writing:
+// one packages.Load of the five aggregates, the model, and rendering every
+// file.
+func BenchmarkGenerate(b *testing.B) {
+	mod, cfg := example(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := generator.Generate(ctx, mod, cfg, generator.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuild is projgen's own work, with the packages loaded once:
+// scanning the module, replaying the migrations, the model, and rendering
+// every Go and SQL file.
+func BenchmarkBuild(b *testing.B) {
+	mod, cfg := example(b)
+	pkgs, err := generator.Load(context.Background(), mod, generator.Aggregates(cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := generator.Build(mod, cfg, pkgs, generator.Options{}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
