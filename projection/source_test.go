@@ -1,0 +1,332 @@
+package projection_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/projectiontest"
+)
+
+// defaultTestURL is the database the tests use when
+// PROJGEN_TEST_DATABASE_URL is not set: the server CI and development
+// machines run locally.
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// readModelSQL is the read model of the test projection: counts per topic,
+// which a second application of an event would change, and one row per
+// applied event, keyed by position, which a second application would
+// violate. xact records the transaction each event was applied in.
+const readModelSQL = `
+CREATE TABLE counts (topic text PRIMARY KEY, n bigint NOT NULL);
+CREATE TABLE applied (
+	position bigint PRIMARY KEY,
+	topic text NOT NULL,
+	aggregate_id text NOT NULL,
+	version bigint NOT NULL,
+	value text NOT NULL,
+	xact xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+`
+
+// openDB returns a pool on a fresh schema holding the events table
+// (created by EventsTableSQL, as a migration would) and the test read
+// model.
+func openDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	if os.Getenv(projectiontest.URLEnv) == "" {
+		t.Setenv(projectiontest.URLEnv, defaultTestURL)
+	}
+	dir := t.TempDir()
+	up := projection.EventsTableSQL + ";\n" + readModelSQL
+	if err := os.WriteFile(filepath.Join(dir, "001_runner_test.up.sql"), []byte(up), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return projectiontest.Open(t, dir)
+}
+
+// ev is a stored event to append, whose payload sets Value.
+func ev(aggregate string, version int64, topic, value string) projection.Stored {
+	data, err := json.Marshal(payload{Value: value})
+	if err != nil {
+		panic(err)
+	}
+	return projection.Stored{
+		Meta: projection.Meta{AggregateID: aggregate, Version: version, Topic: topic},
+		Data: data,
+	}
+}
+
+// appendEvents appends events and returns their positions.
+func appendEvents(t *testing.T, src *projection.PostgresSource, events ...projection.Stored) []int64 {
+	t.Helper()
+	positions, err := src.Append(context.Background(), events...)
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	return positions
+}
+
+// appendVisible appends events and waits until the source lets readers
+// see them. Visibility waits for every transaction older than the events,
+// in any database of the server, to end: other tests running at the same
+// time may hold one open for a moment.
+func appendVisible(t *testing.T, src *projection.PostgresSource, events ...projection.Stored) []int64 {
+	t.Helper()
+	positions := appendEvents(t, src, events...)
+	waitHead(t, src, positions[len(positions)-1])
+	return positions
+}
+
+// waitHead waits until the source's head reaches position.
+func waitHead(t *testing.T, src projection.EventSource, position int64) {
+	t.Helper()
+	waitFor(t, func() (bool, string) {
+		head, err := src.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head >= position, fmt.Sprintf("head %d, want %d", head, position)
+	})
+}
+
+// waitFor polls cond until it holds, failing the test with cond's last
+// description after a deadline.
+func waitFor(t *testing.T, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, desc := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", desc)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// positionsOf returns the positions of events.
+func positionsOf(events []projection.Stored) []int64 {
+	ps := make([]int64, len(events))
+	for i, e := range events {
+		ps[i] = e.Position
+	}
+	return ps
+}
+
+func TestPostgresSourceAppendAndEvents(t *testing.T) {
+	ctx := context.Background()
+	pool := openDB(t)
+	src := projection.NewPostgresSource(pool, "events")
+
+	if head, err := src.Head(ctx); err != nil || head != 0 {
+		t.Fatalf("Head of an empty table = %d, %v; want 0", head, err)
+	}
+	in := []projection.Stored{
+		ev("agg-1", 1, "a", "one"),
+		ev("agg-1", 2, "b", "two"),
+		ev("agg-2", 1, "a", "three"),
+		ev("agg-2", 2, "c", "four"),
+	}
+	before := time.Now().Add(-time.Minute)
+	positions := appendVisible(t, src, in...)
+	if len(positions) != len(in) {
+		t.Fatalf("Append returned %d positions for %d events", len(positions), len(in))
+	}
+	for i := 1; i < len(positions); i++ {
+		if positions[i] <= positions[i-1] {
+			t.Fatalf("positions %v do not follow the order of the events", positions)
+		}
+	}
+
+	all, err := src.Events(ctx, 0, []string{"a", "b", "c"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(in) {
+		t.Fatalf("Events returned %d events, want %d", len(all), len(in))
+	}
+	for i, got := range all {
+		want := in[i]
+		if got.Position != positions[i] || got.AggregateID != want.AggregateID || got.Version != want.Version || got.Topic != want.Topic {
+			t.Errorf("event %d = %+v, want %+v at position %d", i, got.Meta, want.Meta, positions[i])
+		}
+		if got.Timestamp.Before(before) {
+			t.Errorf("event %d: Timestamp %v not set by the table", i, got.Timestamp)
+		}
+		var p payload
+		if err := json.Unmarshal(got.Data, &p); err != nil || !reflect.DeepEqual(p, mustPayload(want.Data)) {
+			t.Errorf("event %d: Data %s, want %s (%v)", i, got.Data, want.Data, err)
+		}
+	}
+
+	tests := []struct {
+		name   string
+		after  int64
+		topics []string
+		limit  int
+		want   []int64
+	}{
+		{"topic filter", 0, []string{"a"}, 10, []int64{positions[0], positions[2]}},
+		{"two topics", 0, []string{"c", "b"}, 10, []int64{positions[1], positions[3]}},
+		{"after", positions[0], []string{"a"}, 10, []int64{positions[2]}},
+		{"limit", 0, []string{"a", "b", "c"}, 2, positions[:2]},
+		{"unknown topic", 0, []string{"zzz"}, 10, []int64{}},
+		{"no topics", 0, nil, 10, []int64{}},
+		{"after the last", positions[3], []string{"a", "b", "c"}, 10, []int64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := src.Events(ctx, tt.after, tt.topics, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ps := positionsOf(got); !reflect.DeepEqual(ps, tt.want) {
+				t.Errorf("Events(%d, %v, %d) = positions %v, want %v", tt.after, tt.topics, tt.limit, ps, tt.want)
+			}
+		})
+	}
+
+	if _, err := src.Events(ctx, 0, []string{"a"}, 0); err == nil {
+		t.Error("Events with limit 0: no error")
+	}
+	if head, err := src.Head(ctx); err != nil || head != positions[3] {
+		t.Errorf("Head = %d, %v; want %d", head, err, positions[3])
+	}
+}
+
+func mustPayload(data []byte) payload {
+	var p payload
+	if err := json.Unmarshal(data, &p); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func TestPostgresSourceAppendErrors(t *testing.T) {
+	ctx := context.Background()
+	pool := openDB(t)
+	src := projection.NewPostgresSource(pool, "events")
+
+	if ps, err := src.Append(ctx); err != nil || ps != nil {
+		t.Errorf("Append() = %v, %v; want nothing", ps, err)
+	}
+	bad := projection.Stored{Meta: projection.Meta{AggregateID: "x", Version: 1, Topic: "a"}, Data: []byte("{not json")}
+	if _, err := src.Append(ctx, bad); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Errorf("Append of invalid JSON: err = %v, want one naming the payload", err)
+	}
+	appendVisible(t, src, ev("x", 1, "a", "first"))
+	_, err := src.Append(ctx, ev("y", 1, "a", "ok"), ev("x", 1, "a", "again"))
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		t.Errorf("Append of a version twice: err = %v, want a unique violation", err)
+	}
+	// One statement: the valid event of the failed call is not stored.
+	if got, _ := src.Events(ctx, 0, []string{"a"}, 10); len(got) != 1 {
+		t.Errorf("after a failed Append, %d events stored, want 1", len(got))
+	}
+
+	empty := projection.Stored{Meta: projection.Meta{AggregateID: "z", Version: 1, Topic: "empty"}}
+	appendVisible(t, src, empty)
+	got, err := src.Events(ctx, 0, []string{"empty"}, 10)
+	if err != nil || len(got) != 1 || string(got[0].Data) != "null" {
+		t.Errorf("event appended without Data reads back as %+v, %v; want payload null", got, err)
+	}
+}
+
+func TestPostgresSourceQuotesTableName(t *testing.T) {
+	ctx := context.Background()
+	pool := openDB(t)
+	ddl := strings.Replace(projection.EventsTableSQL, "IF NOT EXISTS events", `IF NOT EXISTS "Event Log"`, 1)
+	if _, err := pool.Exec(ctx, ddl); err != nil {
+		t.Fatal(err)
+	}
+	var schema string
+	if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"Event Log", schema + ".Event Log"} {
+		src := projection.NewPostgresSource(pool, table)
+		appendVisible(t, src, ev(table, 1, "a", "x"))
+		got, err := src.Events(ctx, 0, []string{"a"}, 10)
+		if err != nil {
+			t.Errorf("table %q: %v", table, err)
+		}
+		if len(got) == 0 {
+			t.Errorf("table %q: appended event not read back", table)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM "Event Log"`).Scan(&n); err != nil || n != 2 {
+		t.Errorf(`"Event Log" holds %d events (%v), want 2`, n, err)
+	}
+	// The name is an identifier, never SQL.
+	src := projection.NewPostgresSource(pool, "events; DROP TABLE counts")
+	if _, err := src.Head(ctx); err == nil {
+		t.Error("Head of a table that does not exist: no error")
+	}
+	if _, err := pool.Exec(ctx, "SELECT 1 FROM counts"); err != nil {
+		t.Errorf("counts is gone: %v", err)
+	}
+}
+
+// TestPostgresSourceDoesNotPassOpenTransactions is the gap rule: an event
+// committed after one that an open transaction holds must not be read
+// before it, or a reader resuming after the later position would skip the
+// earlier one for good.
+func TestPostgresSourceDoesNotPassOpenTransactions(t *testing.T) {
+	ctx := context.Background()
+	pool := openDB(t)
+	src := projection.NewPostgresSource(pool, "events")
+	before := appendVisible(t, src, ev("before", 1, "a", "committed before"))
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	open := appendEvents(t, projection.NewPostgresSource(tx, "events"), ev("open", 1, "a", "in the open transaction"))
+	committed := appendEvents(t, src, ev("committed", 1, "a", "committed while the other is open"))
+	if committed[0] <= open[0] {
+		t.Fatalf("committed event at %d does not follow the open one at %d", committed[0], open[0])
+	}
+
+	got, err := src.Events(ctx, 0, []string{"a"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := positionsOf(got); !reflect.DeepEqual(ps, before) {
+		t.Errorf("while a transaction holding position %d is open, Events = %v, want only %v", open[0], ps, before)
+	}
+	if head, err := src.Head(ctx); err != nil || head != before[0] {
+		t.Errorf("while a transaction is open, Head = %d, %v; want %d", head, err, before[0])
+	}
+
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitHead(t, src, committed[0])
+	got, err = src.Events(ctx, before[0], []string{"a"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, want := positionsOf(got), []int64{open[0], committed[0]}; !reflect.DeepEqual(ps, want) {
+		t.Errorf("after commit, Events = %v, want %v", ps, want)
+	}
+	if head, err := src.Head(ctx); err != nil || head != committed[0] {
+		t.Errorf("after commit, Head = %d, %v; want %d", head, err, committed[0])
+	}
+}
