@@ -334,6 +334,7 @@ func (b *builder) unprojected() []*load.Event {
 func imports(ps []*Projection) []Import {
 	out := []Import{
 		{Package: RuntimePackage, Module: RuntimeModule},
+		{Package: "github.com/jackc/pgx/v5/pgxpool", Module: "github.com/jackc/pgx/v5"},
 		{Package: RuntimeTestPackage, Module: RuntimeModule, Test: true},
 		{Package: GomockPackage, Module: GomockModule, Test: true},
 	}

@@ -62,7 +62,9 @@ type Output struct {
 
 // Render renders the module's files: for each projection its read model,
 // projection, Postgres read model, mock and tests; the registry; the new
-// migrations; and projgen.yaml.
+// migrations and the checksum files. Given cfg, as projgen new does, it
+// also renders projgen.yaml, and the runner's main, which is written only
+// when it does not exist.
 func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 	r := &renderer{m: m}
 	sql, err := newSQL()
@@ -144,6 +146,12 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 		data, err := cfg.Marshal()
 		if err := add(config.FileName, Config, data, err); err != nil {
 			return nil, err
+		}
+		if len(m.Projections) > 0 {
+			data, err := goSource(r.runnerMain(m.Registry))
+			if err := add(RunnerMain, Scaffold, data, err); err != nil {
+				return nil, err
+			}
 		}
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
