@@ -15,6 +15,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/projgen/projgen/cmd"
+	"github.com/projgen/projgen/internal/moduletest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden/ with the output of the golden tests")
@@ -110,24 +111,11 @@ func projgen(t *testing.T, args ...string) (int, string) {
 	return code, out.String()
 }
 
-// copyModule copies testdata/name into a new directory and points its
-// projgen requirement at this repository.
+// copyModule copies a module of testdata/ into a new directory and points
+// its projgen requirement at this repository.
 func copyModule(t *testing.T, src string) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	gomod := filepath.Join(dst, "go.mod")
-	data, err := os.ReadFile(gomod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = bytes.Replace(data, []byte("=> ../.."), []byte("=> "+repoRoot(t)), 1)
-	if err := os.WriteFile(gomod, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return moduletest.Copy(t, repoRoot(t), src)
 }
 
 // readTree reads every file under dir, by slash-separated relative path,
@@ -147,7 +135,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 		rel, _ := filepath.Rel(dir, path)
 		rel = filepath.ToSlash(rel)
 		if rel == "go.mod" {
-			data = bytes.Replace(data, []byte("=> "+root), []byte("=> ../.."), 1)
+			data = bytes.Replace(data, []byte("=> "+root), []byte(moduletest.Replace), 1)
 		}
 		files[rel] = string(data)
 		return nil

@@ -6,15 +6,14 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/projgen/projgen/generator"
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/internal/moduletest"
 )
 
 // example copies golden/registry, the example module with five
@@ -26,18 +25,7 @@ func example(b *testing.B) (*load.Module, *config.Config) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir := filepath.Join(b.TempDir(), "registry")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "golden", "registry"))); err != nil {
-		b.Fatal(err)
-	}
-	gomod := filepath.Join(dir, "go.mod")
-	data, err := os.ReadFile(gomod)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(gomod, bytes.Replace(data, []byte("=> ../.."), []byte("=> "+root), 1), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	dir := moduletest.Copy(b, root, filepath.Join(root, "golden", "registry"))
 	mod, err := load.ReadModule(dir)
 	if err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -118,18 +119,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err != nil {
 		return err
 	}
-	mod, err := load.ReadModule(dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := readOrNewConfig(mod)
-	if err != nil {
-		return err
-	}
-	if err := setMigrations(cfg, f.migrations); err != nil {
-		return err
-	}
-	listed, err := load.List(ctx, mod.Dir)
+	mod, cfg, listed, err := prepareNew(ctx, dir, f)
 	if err != nil {
 		return err
 	}
@@ -177,6 +167,28 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	header := fmt.Sprintf("projgen: %s %s: %d events handled, %d ignored, table %s, in %s/",
 		verb, proj.Name, handled, len(proj.Events)-handled, proj.Table, proj.Dir)
 	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start, header)
+}
+
+// prepareNew reads what both ways of projgen new start from: the module,
+// its projgen.yaml (or a new one, in the layout asked for), and the list of
+// its packages.
+func prepareNew(ctx context.Context, dir string, f newFlags) (*load.Module, *config.Config, []load.Listed, error) {
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, err := readOrNewConfig(mod)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := setMigrations(cfg, f.migrations); err != nil {
+		return nil, nil, nil, err
+	}
+	listed, err := load.List(ctx, mod.Dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return mod, cfg, listed, nil
 }
 
 // readOrNewConfig reads projgen.yaml, or starts a new one.

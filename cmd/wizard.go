@@ -56,18 +56,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 		return err
 	}
 	ctx := c.Context()
-	mod, err := load.ReadModule(dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := readOrNewConfig(mod)
-	if err != nil {
-		return err
-	}
-	if err := setMigrations(cfg, f.migrations); err != nil {
-		return err
-	}
-	listed, err := load.List(ctx, mod.Dir)
+	mod, cfg, listed, err := prepareNew(ctx, dir, f)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
+
+	"github.com/projgen/projgen/internal/moduletest"
 )
 
 // repoRoot is the root of this repository, two levels up from cmd/.
@@ -33,20 +36,7 @@ func repoRoot(t *testing.T) string {
 func exampleModule(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
-	dst := filepath.Join(t.TempDir(), "registry")
-	if err := os.CopyFS(dst, os.DirFS(filepath.Join(root, "testdata", "registry"))); err != nil {
-		t.Fatal(err)
-	}
-	gomod := filepath.Join(dst, "go.mod")
-	data, err := os.ReadFile(gomod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = bytes.Replace(data, []byte("=> ../.."), []byte("=> "+root), 1)
-	if err := os.WriteFile(gomod, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return moduletest.Copy(t, root, filepath.Join(root, "testdata", "registry"))
 }
 
 // tree reads every file under dir by relative path.
@@ -103,21 +93,39 @@ func runInTerminal(t *testing.T, args []string, answer func(c *expect.Console)) 
 	var shown syncBuffer
 	term := vt10x.New(vt10x.WithWriter(tty))
 	c, err := expect.NewConsole(expect.WithStdin(ptm), expect.WithStdout(term, &shown),
-		expect.WithCloser(ptm, tty), expect.WithDefaultTimeout(20*time.Second))
+		expect.WithCloser(ptm, tty), expect.WithDefaultTimeout(time.Minute))
 	if err != nil {
 		t.Fatalf("console: %v", err)
 	}
 	defer c.Close()
-	done := make(chan struct{})
+	answered := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(answered)
 		answer(c)
 	}()
-	code := Execute(context.Background(), Build{GoMod: goModOf(t)}, args, IO{In: c.Tty(), Out: c.Tty(), Err: c.Tty(), Terminal: true})
-	if err := c.Tty().Close(); err != nil {
+	result := make(chan int, 1)
+	go func() {
+		result <- Execute(context.Background(), Build{GoMod: goModOf(t)}, args, IO{In: c.Tty(), Out: c.Tty(), Err: c.Tty(), Terminal: true})
+	}()
+	var code int
+	select {
+	case code = <-result:
+	case <-answered:
+		// The user has given every answer: projgen must finish. If a
+		// question is still waiting, closing the terminal ends it, and the
+		// test fails on what was shown rather than hanging.
+		select {
+		case code = <-result:
+		case <-time.After(2 * time.Minute):
+			t.Errorf("projgen still waits for input after the last answer:\n%s", shown.String())
+			c.Tty().Close()
+			code = <-result
+		}
+	}
+	if err := c.Tty().Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		t.Errorf("close the terminal: %v", err)
 	}
-	<-done
+	<-answered
 	return code, shown.String()
 }
 

@@ -183,7 +183,7 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 		return conv(jen.Lit(float64(n) + 0.25))
 	case load.Pointer:
 		if t.Name != nil {
-			return lit(jen.Nil())
+			return lit(typedNil(t))
 		}
 		v := name + "Value"
 		elem := s.value(t.Elem, name, n)
@@ -227,7 +227,16 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 			return lit(jen.Lit(word))
 		}
 	}
-	return lit(jen.Nil())
+	return lit(typedNil(t))
+}
+
+// typedNil is the nil of a type that has one, as an expression that can
+// initialize a variable: error(nil), (*T)(nil), (func())(nil).
+func typedNil(t *load.Type) jen.Code {
+	if t.Name != nil {
+		return jen.Add(goType(t)).Parens(jen.Nil())
+	}
+	return jen.Parens(goType(t)).Parens(jen.Nil())
 }
 
 // basicLit writes an integer literal of a kind, in decimal: 101 for int,
