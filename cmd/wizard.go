@@ -154,7 +154,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	var pattern string
 	if err := w.ask(&survey.Select{
 		Message: "Pattern:",
-		Options: config.Patterns,
+		Options: config.Patterns(),
 		Default: config.Simple,
 		Help: "simple: one table keyed by aggregate ID. denormalized: a child table keyed by an event field " +
 			"(repositories of an installation). filtered: events projected only when a condition holds. " +
@@ -197,7 +197,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 		var op string
 		if err := w.ask(&survey.Select{
 			Message: fmt.Sprintf("Operation for %s:", key),
-			Options: config.Operations,
+			Options: config.Operations(),
 			Default: e.Op,
 			Help: "insert: upsert the row. update: set the event's fields. set: write constants, such as is_suspended = true. " +
 				"delete: delete the row. append: one row per event. ignore: not projected. The default follows the event's name.",

@@ -20,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/names"
 )
 
 // FileName is the name of the configuration file at the module root.
@@ -57,7 +58,7 @@ const (
 )
 
 // Patterns lists the patterns in the order they are offered.
-var Patterns = []string{Simple, Denormalized, Filtered, CrossAggregate}
+func Patterns() []string { return []string{Simple, Denormalized, Filtered, CrossAggregate} }
 
 // Operations: what an event does to the read model.
 const (
@@ -76,7 +77,7 @@ const (
 )
 
 // Operations lists the operations in the order they are offered.
-var Operations = []string{Insert, Update, Set, Delete, Append, Ignore}
+func Operations() []string { return []string{Insert, Update, Set, Delete, Append, Ignore} }
 
 // Key sources: what identifies a row.
 const (
@@ -344,9 +345,9 @@ func (c *Config) Validate() error {
 		} else {
 			names[p.Name] = i
 		}
-		if !slices.Contains(Patterns, p.Pattern) {
+		if !slices.Contains(Patterns(), p.Pattern) {
 			add(pp+".pattern", "unknown pattern %q", p.Pattern).
-				WithHint("use one of %s", strings.Join(Patterns, ", "))
+				WithHint("use one of %s", strings.Join(Patterns(), ", "))
 		}
 		if len(p.Aggregates) == 0 {
 			add(pp+".aggregates", "projection %q lists no aggregates", p.Name).
@@ -428,9 +429,9 @@ func (c *Config) validateEvents(p *Projection, i int, add func(string, string, .
 			add(ep+".topic", "event %s has no topic", e.Type).
 				WithHint("set topic to the string the event store records for it")
 		}
-		if !slices.Contains(Operations, e.Op) {
+		if !slices.Contains(Operations(), e.Op) {
 			add(ep+".op", "unknown operation %q for event %s", e.Op, e.Type).
-				WithHint("use one of %s", strings.Join(Operations, ", "))
+				WithHint("use one of %s", strings.Join(Operations(), ", "))
 			continue
 		}
 		if e.Op == Ignore {
@@ -446,7 +447,7 @@ func (c *Config) validateEvents(p *Projection, i int, add func(string, string, .
 		}
 		if !isExportedIdent(e.Method) {
 			add(ep+".method", "method %q of event %s is not an exported Go name", e.Method, e.Type).
-				WithHint("use a name such as Create%s", exportedOr(p.Name))
+				WithHint("use a name such as Create%s", names.Exported(p.Name))
 		} else if j2, dup := methods[e.Method]; dup {
 			add(ep+".method", "method %s is used by events %s and %s", e.Method, p.Events[j2].Type, e.Type).
 				WithHint("give each event its own method")
@@ -486,19 +487,6 @@ func (c *Config) validateEvents(p *Projection, i int, add func(string, string, .
 		add(ProjectionPath(i)+".key.from", "projection %q is keyed by position but appends nothing", p.Name).
 			WithHint("use op: append for its events, or key rows by aggregate or field")
 	}
-}
-
-func exportedOr(name string) string {
-	if name == "" {
-		return "Thing"
-	}
-	var b strings.Builder
-	for _, w := range strings.Split(name, "_") {
-		if w != "" {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-		}
-	}
-	return b.String()
 }
 
 // validDir reports whether dir is a clean, relative, slash-separated path

@@ -7,7 +7,6 @@ import (
 	"go/types"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -488,13 +487,4 @@ func (p *Package) aggregateIDType() *Type {
 		}
 	}
 	return nil
-}
-
-// quoteList formats names for messages.
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
 }

@@ -235,7 +235,7 @@ var reservedParams = map[string]bool{
 // in one package.
 func (b *builder) checkNameCollisions(ps []*Projection) {
 	owner := map[string]map[string]string{}
-	for i, p := range ps {
+	for _, p := range ps {
 		idx := b.configIndex(p.Name)
 		declared := map[string]string{}
 		for _, pkg := range b.in.Packages {
@@ -265,7 +265,6 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 					WithHint("choose another method name")
 			}
 		}
-		_ = i
 	}
 }
 

@@ -83,9 +83,9 @@ func (d *defaulter) projection() (config.Projection, error) {
 			pattern = config.Simple
 		}
 	}
-	if !slices.Contains(config.Patterns, pattern) {
+	if !slices.Contains(config.Patterns(), pattern) {
 		return config.Projection{}, diag.Errorf("", "unknown pattern %q", pattern).
-			WithHint("use one of %s", strings.Join(config.Patterns, ", "))
+			WithHint("use one of %s", strings.Join(config.Patterns(), ", "))
 	}
 	if pattern == config.Denormalized && ch.KeyField == "" {
 		return config.Projection{}, diag.Errorf("", "a denormalized projection is keyed by an event field, and none was given").
@@ -364,9 +364,9 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 		return e, nil
 	}
 	e.Op = cmp.Or(d.ch.Ops[c.key], d.defaultOp(pattern, c, events))
-	if !slices.Contains(config.Operations, e.Op) {
+	if !slices.Contains(config.Operations(), e.Op) {
 		return e, diag.Errorf("", "unknown operation %q for %s", e.Op, c.key).
-			WithHint("use one of %s", strings.Join(config.Operations, ", "))
+			WithHint("use one of %s", strings.Join(config.Operations(), ", "))
 	}
 	if e.Op == config.Ignore {
 		return e, nil
