@@ -17,6 +17,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
+	"golang.org/x/term"
 
 	"github.com/projgen/projgen/internal/moduletest"
 )
@@ -89,6 +90,12 @@ func runInTerminal(t *testing.T, args []string, answer func(c *expect.Console)) 
 	ptm, tty, err := pty.Open()
 	if err != nil {
 		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	// survey shows a question before it puts the terminal in raw mode:
+	// keys sent in between would reach it cooked, an Enter as a newline it
+	// does not take. A terminal raw from the start removes that race.
+	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
+		t.Fatalf("raw mode: %v", err)
 	}
 	var shown syncBuffer
 	term := vt10x.New(vt10x.WithWriter(tty))

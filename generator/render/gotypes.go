@@ -186,7 +186,12 @@ func (s *sampler) value(t *load.Type, name string, n int) sample {
 			return lit(typedNil(t))
 		}
 		v := name + "Value"
-		elem := s.value(t.Elem, name, n)
+		elemName := name
+		if t.Elem.Kind == load.Pointer && t.Elem.Name == nil {
+			// A pointer to a pointer declares a variable of its own.
+			elemName = v
+		}
+		elem := s.value(t.Elem, elemName, n)
 		return sample{
 			pre:   append(elem.pre, jen.Id(v).Op(":=").Add(elem.value)),
 			value: jen.Op("&").Id(v),
