@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,11 +90,11 @@ func ScanModule(root string) (*Scan, error) {
 		case name == migration.SumFile:
 			sc.SumDirs = append(sc.SumDirs, filepath.ToSlash(filepath.Dir(rel)))
 		case strings.HasSuffix(name, ".go"):
-			src, err := os.ReadFile(path)
+			head, err := readHead(path)
 			if err != nil {
 				return err
 			}
-			if IsGenerated(path, src) {
+			if IsGenerated(path, head) {
 				sc.Generated = append(sc.Generated, rel)
 			}
 		}
@@ -103,6 +104,25 @@ func ScanModule(root string) (*Scan, error) {
 		return nil, fmt.Errorf("scan module: %w", err)
 	}
 	return sc, nil
+}
+
+// headSize is how much of a Go file ScanModule reads: the header and the
+// package clause come first, and a module can hold many large files.
+const headSize = 8 << 10
+
+// readHead reads the start of a file, up to headSize bytes.
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, headSize)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	return buf[:n], nil
 }
 
 // IsGenerated reports whether Go source is projgen's: ast.IsGenerated
