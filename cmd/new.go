@@ -58,7 +58,12 @@ others update. --op, --method, --when, --set, --fields and --column change
 one event each, written Event=value; every choice is recorded in
 projgen.yaml.
 
-Without --aggregate, in a terminal, new asks its questions as a wizard.`,
+Without --aggregate, in a terminal, new asks its questions as a wizard and
+prints the equivalent command; Ctrl-C leaves it with nothing written (exit
+status 130). Without a terminal, --aggregate is required.
+
+Exit status: 0 success; 1 the generated tests failed (the files are
+written); 2 bad input or usage, with nothing written.`,
 		Example: `  # The seed's installation projection: one table keyed by aggregate ID.
   projgen new --aggregate installation
 
