@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"flag"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,26 +121,9 @@ func copyModule(t *testing.T, src string) string {
 // with go.mod's replace directive pointed back at ../.. as in the repository.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	files := map[string]string{}
-	root := repoRoot(t)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
-		if rel == "go.mod" {
-			data = bytes.Replace(data, []byte("=> "+root), []byte(moduletest.Replace), 1)
-		}
-		files[rel] = string(data)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	files := moduletest.Tree(t, dir)
+	if gomod, ok := files["go.mod"]; ok {
+		files["go.mod"] = strings.Replace(gomod, "=> "+repoRoot(t), moduletest.Replace, 1)
 	}
 	return files
 }
