@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +25,8 @@ import (
 // its migrations create the read-model tables, events are stored, and the
 // runner main that projgen scaffolded (golden/registry/cmd/projections),
 // built and started as a process, projects them into rows, exactly once,
-// then stops cleanly on SIGINT.
+// then stops cleanly on SIGINT; its -status, -wait and -park flags then
+// report where the projections stand, with the exit statuses they promise.
 func TestRunnerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the example module's runner against PostgreSQL")
@@ -112,14 +115,46 @@ func TestRunnerEndToEnd(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT position FROM projgen_tracking WHERE name = 'installation'`).Scan(&position); err != nil {
 		t.Fatal(err)
 	}
-	if head, _ := source.Head(ctx); position != head {
+	backlog, err := source.Backlog(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := backlog.Head
+	if position != head {
 		t.Errorf("installation's tracked position is %d, want the head %d", position, head)
 	}
-	status := exec.Command(bin, "-status")
-	status.Env = run.Env
-	out, err := status.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "installation") || !strings.Contains(string(out), "lag 0") {
-		t.Errorf("projections -status: %v\n%s", err, out)
+
+	// The flags that look at the projections, with the runner stopped.
+	projections := func(args ...string) (code int, output string, took time.Duration) {
+		t.Helper()
+		c := exec.Command(bin, args...)
+		c.Env = run.Env
+		start := time.Now()
+		out, err := c.CombinedOutput()
+		took = time.Since(start)
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("projections %s: %v", strings.Join(args, " "), err)
+		}
+		return c.ProcessState.ExitCode(), string(out), took
+	}
+	code, out, _ := projections("-status")
+	want := fmt.Sprintf("installation: idle, position %d, head %d, lag 0 events (0.0s), 0 parked\n", head, head)
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("projections -status: exit %d, want 0 and a line %q\n%s", code, want, out)
+	}
+	code, out, took := projections("-wait", fmt.Sprint(head))
+	if code != 0 || took > 5*time.Second {
+		t.Errorf("projections -wait %d (the head): exit %d after %s, want 0 at once\n%s", head, code, took, out)
+	}
+	code, out, took = projections("-wait", fmt.Sprint(head+1000), "-only", "installation", "-timeout", "300ms")
+	if code != 1 || !strings.Contains(out, `projection "installation"`) || !strings.Contains(out, "timed out after 300ms") || took > 10*time.Second {
+		t.Errorf("projections -wait %d -only installation -timeout 300ms (past the head): exit %d after %s, want 1 and a message naming installation\n%s",
+			head+1000, code, took, out)
+	}
+	code, out, _ = projections("-park", "nosuch")
+	if code != 2 || !strings.Contains(out, `no projection named "nosuch"`) {
+		t.Errorf("projections -park nosuch: exit %d, want 2 and a message naming nosuch\n%s", code, out)
 	}
 }
 

@@ -42,8 +42,9 @@ func ExampleRunner() {
 	if err := runner.Setup(ctx); err != nil {
 		log.Fatal(err)
 	}
-	// Run until interrupted; a poison event stops it with an error that
-	// names the event.
+	// Run until interrupted. A poison event stops only its projection,
+	// which Status then reports with the event; Run returns an error only
+	// once every projection has stopped.
 	if err := runner.Run(ctx); err != nil {
 		log.Fatal(err)
 	}
@@ -52,6 +53,6 @@ func ExampleRunner() {
 		log.Fatal(err)
 	}
 	for _, s := range statuses {
-		fmt.Printf("%s at %d of %d (lag %d)\n", s.Name, s.Position, s.Head, s.Lag)
+		fmt.Printf("%s %s at %d of %d (lag %d events, %s)\n", s.Name, s.State, s.Position, s.Head, s.Lag, s.LagTime)
 	}
 }

@@ -73,11 +73,14 @@ type Registration struct {
 	Name string
 	// Topics are the topics the projection handles.
 	Topics []string
-	// Tables are the read-model tables the projection writes, emptied by a
-	// rebuild.
+	// Tables are the read-model tables the projection writes, unqualified:
+	// a rebuild replays into copies of them and swaps their rows in.
 	Tables []string
 	// New builds the projection over a read model that writes through db.
 	New func(db DBTX) Projection
+	// OnError says what the runner does with an event the projection
+	// fails on: Stop there (the default) or Park it and go on.
+	OnError ErrorPolicy
 }
 
 // EventTypes maps each topic to a constructor of an empty payload to decode

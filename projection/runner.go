@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -14,22 +14,21 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// TrackingTableSQL creates the table where the runner keeps each
-// projection's position, when it does not exist. Runner.Setup runs it; it
-// can also go in a migration. The table lives on the search_path of the
-// runner's pool, next to the read models, so that a batch and the position
-// it reaches commit in one transaction.
-const TrackingTableSQL = `CREATE TABLE IF NOT EXISTS projgen_tracking (
-	name text PRIMARY KEY,
-	position bigint NOT NULL,
-	updated_at timestamptz NOT NULL DEFAULT now()
-)`
-
-// Defaults of the Runner's optional fields. A batch of 500 keeps
-// transactions short while paying for a round trip per many events.
+// Defaults of the Runner's optional fields.
+//   - A batch of 500 keeps transactions short while paying for a commit
+//     per many events.
+//   - A poll every 100ms keeps a live projection within a fraction of a
+//     second of its writers, for one small query per projection.
+//   - A lease of 10s lets a standby take over a frozen runner within
+//     seconds, and stays far above the time a healthy runner leaves its
+//     connection idle (a poll interval, or reading one page).
+//   - A warning after a minute of being held back by an open transaction
+//     flags a stuck writer without crying wolf over a slow one.
 const (
 	defaultBatchSize    = 500
-	defaultPollInterval = time.Second
+	defaultPollInterval = 100 * time.Millisecond
+	defaultLease        = 10 * time.Second
+	defaultStallWarning = time.Minute
 )
 
 // Bounds of the wait between retries of a transient error: it starts at
@@ -39,6 +38,32 @@ const (
 	minRetryDelay = 100 * time.Millisecond
 	maxRetryDelay = 30 * time.Second
 )
+
+// ErrorPolicy says what the runner does with an event a projection fails
+// on: one that does not decode, or that its handler returns an error for.
+type ErrorPolicy int
+
+const (
+	// Stop stops the projection at the event, with the event's position,
+	// topic and aggregate recorded for Status, and leaves the other
+	// projections running. The event is never skipped: the next run tries
+	// it again. This is the default.
+	Stop ErrorPolicy = iota
+	// Park moves the event to the dead-letter table, projgen_dead_letters,
+	// with its error and the time, and goes on. Every later event of the
+	// same aggregate is parked behind it, so that no aggregate's rows see
+	// its events out of order; Runner.RetryParked applies them, in order,
+	// once the cause is fixed.
+	Park
+)
+
+// String returns the policy's name, as the runner main's flags spell it.
+func (p ErrorPolicy) String() string {
+	if p == Park {
+		return "park"
+	}
+	return "stop"
+}
 
 // Runner applies events to projections, exactly once: for each batch it
 // opens one transaction on Pool, builds the projection on it
@@ -64,25 +89,26 @@ type Runner struct {
 	Registrations []Registration
 	// BatchSize is the most events applied in one transaction; default 500.
 	BatchSize int
-	// PollInterval is how long to wait when caught up; default 1s.
+	// PollInterval is how long to wait when caught up; default 100ms.
 	PollInterval time.Duration
+	// Lease bounds how long a runner that stops responding (frozen,
+	// partitioned away) keeps a projection: the database ends the
+	// session of the runner's connection after Lease without a word from
+	// it, which releases the projection to a standby. The runner speaks
+	// at least every PollInterval, so Lease must be more than twice
+	// that; default 10s. Within a batch it speaks with every statement of
+	// the projection: one that pauses longer than Lease between two
+	// statements (a slow call to another system) loses the session, and
+	// the batch is rolled back and tried again.
+	Lease time.Duration
+	// StallWarning is how long an open transaction may keep committed
+	// events from the projections before the runner logs a warning that
+	// names its session; default 1m.
+	StallWarning time.Duration
+	// ID names this runner in Status; default host name and process id.
+	ID string
 	// Logger receives progress, waits and retries; default slog.Default().
 	Logger *slog.Logger
-}
-
-// Status is where a projection stands.
-type Status struct {
-	// Name is the projection's name.
-	Name string
-	// Position is the position the projection has reached: every event up
-	// to it has been applied, or is of a topic it does not read.
-	Position int64
-	// Head is the position of the last event the source lets a reader see.
-	Head int64
-	// Lag is Head - Position, never negative.
-	Lag int64
-	// UpdatedAt is when the position last changed; zero if it never has.
-	UpdatedAt time.Time
 }
 
 // errPositionMoved reports that a projection's tracking row changed under
@@ -91,36 +117,26 @@ type Status struct {
 // position, so it is a transient error.
 var errPositionMoved = errors.New("tracking position moved during the batch")
 
-// Setup creates the tracking table if it does not exist. It takes a
-// transaction-level advisory lock first because two sessions running
-// CREATE TABLE IF NOT EXISTS at once can still collide in the catalog.
-func (r *Runner) Setup(ctx context.Context) error {
-	if r.Pool == nil {
-		return errors.New("projection runner: setup: Pool is nil")
-	}
-	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('projgen:setup', 0))`); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, TrackingTableSQL)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("projection runner: create tracking table: %w", err)
-	}
-	return nil
-}
+// errPaused reports that a rebuild or a retry of parked events asked for
+// the projection: the runner lets go of it and takes it back once the
+// request is gone.
+var errPaused = errors.New("a rebuild or retry asked for the projection")
 
-// Run runs every registered projection until ctx is done or one fails.
+// Run runs every registered projection until ctx is done.
+//
 // Only one runner process runs a given projection at a time: each holds a
 // PostgreSQL session advisory lock on a connection of its own while it
-// runs, and the others wait for the lock. Transient errors (connection
+// runs, and the others wait for the lock as standbys; a runner that stops
+// responding loses the lock within Lease. Transient errors (connection
 // errors, serialization failure 40001, deadlock 40P01) are retried with
-// exponential backoff, from 100ms up to 30s. A poison event, one the
-// projection returns an error for or whose payload does not decode, stops
-// the runner with an error that wraps an *EventError naming its position,
-// topic and aggregate; it is never skipped, since skipping would silently
-// leave the read model wrong. Run returns nil when ctx is cancelled.
+// exponential backoff, from 100ms up to 30s.
+//
+// A poison event, one the projection returns an error for or whose
+// payload does not decode, stops only its projection (or is parked, by
+// its Registration's OnError): the error names the projection and the
+// event's position, topic and aggregate, is logged and recorded for
+// Status, and the other projections go on. Run returns nil when ctx is
+// done, and the joined errors when every projection has stopped.
 func (r *Runner) Run(ctx context.Context) error {
 	if len(r.Registrations) == 0 {
 		return errors.New("projection runner: no projections to run")
@@ -128,30 +144,22 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.check(true, len(r.Registrations)+1); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	errs := make([]error, len(r.Registrations))
 	var wg sync.WaitGroup
 	for i, reg := range r.Registrations {
 		wg.Go(func() {
-			err := r.retry(runCtx, reg.Name, func(progress func()) error {
-				return r.withLock(runCtx, reg.Name, func(conn *pgxpool.Conn) error {
-					return r.run(runCtx, conn, reg, true, progress)
-				})
-			})
-			// Once the context is done, every projection returns the
-			// error that cancellation caused: that is stopping, not
-			// failing. One that failed first has cancelled the context
-			// after recording its error.
-			if err == nil || runCtx.Err() != nil {
+			err := r.project(ctx, reg, true)
+			if err == nil || ctx.Err() != nil {
 				return
 			}
 			errs[i] = fmt.Errorf("projection %q: %w", reg.Name, err)
-			r.logger().Error("projection stopped", "projection", reg.Name, "error", err)
-			cancel()
+			r.logger().Error("projection stopped; the others go on", "projection", reg.Name, "error", err)
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
 	return errors.Join(errs...)
 }
 
@@ -167,237 +175,128 @@ func (r *Runner) CatchUp(ctx context.Context, name string) error {
 	if err := r.check(true, 2); err != nil {
 		return err
 	}
-	err = r.retry(ctx, name, func(progress func()) error {
-		return r.withLock(ctx, name, func(conn *pgxpool.Conn) error {
-			return r.run(ctx, conn, reg, false, progress)
-		})
-	})
-	if err != nil {
+	if err := r.project(ctx, reg, false); err != nil {
 		return fmt.Errorf("catch up projection %q: %w", name, err)
 	}
 	return nil
 }
 
-// Rebuild empties the projection's tables (TRUNCATE of Registration.Tables,
-// quoted) and resets its position to 0, in one transaction, under the
-// advisory lock; the next Run or CatchUp replays every event. It waits
-// while another runner runs the projection, so a running Run must be
-// stopped first.
-func (r *Runner) Rebuild(ctx context.Context, name string) error {
-	reg, err := r.registration(name)
-	if err != nil {
-		return err
-	}
-	if err := r.check(false, 1); err != nil {
-		return err
-	}
-	err = r.retry(ctx, name, func(func()) error {
-		return r.withLock(ctx, name, func(conn *pgxpool.Conn) error {
-			return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-				if len(reg.Tables) > 0 {
-					quoted := make([]string, len(reg.Tables))
-					for i, t := range reg.Tables {
-						quoted[i] = pgx.Identifier{t}.Sanitize()
-					}
-					if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", ")); err != nil {
-						return fmt.Errorf("truncate %s: %w", strings.Join(quoted, ", "), err)
-					}
-				}
-				if _, err := tx.Exec(ctx, resetSQL, name); err != nil {
-					return fmt.Errorf("reset position: %w", err)
-				}
-				return nil
+// project runs reg on a connection that holds it, following new events
+// with follow, until ctx is done, a poison event stops it, or, without
+// follow, it has caught up. It lets go of the projection while a rebuild
+// asks for it, and takes it back afterwards.
+func (r *Runner) project(ctx context.Context, reg Registration, follow bool) error {
+	for {
+		err := r.retry(ctx, reg.Name, func(progress func()) error {
+			return r.hold(ctx, reg.Name, "", func(h *holding) error {
+				return r.follow(ctx, h, reg, follow, progress)
 			})
 		})
-	})
-	if err != nil {
-		return fmt.Errorf("rebuild projection %q: %w", name, err)
+		if !errors.Is(err, errPaused) {
+			return err
+		}
+		r.logger().Info("projection paused for a rebuild or retry", "projection", reg.Name)
+		if err := r.waitUnpaused(ctx, reg.Name); err != nil {
+			return err
+		}
 	}
-	r.logger().Info("projection rebuilt; the next run replays every event", "projection", name, "tables", reg.Tables)
-	return nil
 }
 
-// Status returns the status of every registered projection, sorted by
-// name. It takes no lock: it reads committed positions, which is what a
-// monitor wants while runners work.
-func (r *Runner) Status(ctx context.Context) ([]Status, error) {
-	if err := r.check(true, 1); err != nil {
-		return nil, err
-	}
-	head, err := r.Source.Head(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("projection status: %w", err)
-	}
-	// Every registered name, tracked or not yet; sorted by bytes, as Go
-	// sorts strings, whatever the database's collation.
-	rows, err := r.Pool.Query(ctx, `SELECT n.name, coalesce(t.position, 0), t.updated_at
-FROM unnest($1::text[]) AS n(name) LEFT JOIN projgen_tracking t ON t.name = n.name
-ORDER BY n.name COLLATE "C"`, r.names())
-	if err != nil {
-		return nil, fmt.Errorf("projection status: %w", err)
-	}
-	statuses, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Status, error) {
-		var s Status
-		var updated *time.Time
-		if err := row.Scan(&s.Name, &s.Position, &updated); err != nil {
-			return s, err
-		}
-		if updated != nil {
-			s.UpdatedAt = *updated
-		}
-		s.Head, s.Lag = head, max(head-s.Position, 0)
-		return s, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("projection status: %w", err)
-	}
-	return statuses, nil
-}
-
-// Statements on the tracking table. trackSQL advances a position only
-// from the one the batch started at ($3): should another session have
-// moved it, despite the advisory lock, the batch affects no row and is
-// rolled back rather than applied twice.
-const (
-	positionSQL = `SELECT position FROM projgen_tracking WHERE name = $1`
-	trackSQL    = `INSERT INTO projgen_tracking (name, position, updated_at) VALUES ($1, $2, now())
-ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
-WHERE projgen_tracking.position = $3`
-	resetSQL = `INSERT INTO projgen_tracking (name, position, updated_at) VALUES ($1, 0, now())
-ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`
-)
-
-// lockKey is the advisory lock key of the projection named $1. It includes
-// the current schema because the tracking table is found on the
-// search_path: projections of the same name tracked in two schemas of one
-// database are different projections and must not wait for each other.
-const lockKey = `hashtextextended('projgen:' || coalesce(current_schema(), '') || ':' || $1::text, 0)`
-
-// run applies events to reg on conn. With follow it goes on as events
-// become available, until ctx is done, and returns ctx's error then.
-// Without, it stops at the source's head as it is when run starts, so
-// that it ends even while writers keep appending.
-func (r *Runner) run(ctx context.Context, conn *pgxpool.Conn, reg Registration, follow bool, progress func()) error {
-	var pos int64
-	err := conn.QueryRow(ctx, positionSQL, reg.Name).Scan(&pos)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read position: %w", err)
-	}
-	r.logger().Info("projection started", "projection", reg.Name, "position", pos, "follow", follow)
-	head, err := r.Source.Head(ctx)
-	if err != nil {
-		return err
-	}
+// follow applies pages of events to reg from the position h holds. With
+// follow it goes on as events become available, until ctx is done, and
+// returns ctx's error then. Without, it stops at the end the source could
+// read when it began, so that it ends even while writers keep appending.
+func (r *Runner) follow(ctx context.Context, h *holding, reg Registration, follow bool, progress func()) error {
+	r.logger().Info("projection started", "projection", reg.Name, "position", h.position, "follow", follow)
+	bound := int64(-1)
+	var lastCheck time.Time
 	for {
-		caughtUp, err := r.step(ctx, conn, reg, &pos, head, !follow)
+		page, err := r.Source.Read(ctx, h.position, reg.Topics, r.batchSize())
 		if err != nil {
 			return err
 		}
-		progress()
-		if !follow {
-			if caughtUp {
-				r.logger().Debug("projection caught up", "projection", reg.Name, "position", pos)
-				return nil
-			}
-			continue
+		if err := checkPage(page, h.position); err != nil {
+			return err
 		}
-		if caughtUp {
-			if err := sleep(ctx, r.pollInterval()); err != nil {
+		if !follow {
+			if bound < 0 {
+				bound = page.End
+			}
+			page = page.upTo(bound)
+		}
+		if page.Through > h.position {
+			if err := r.applyPage(ctx, h, reg, page); err != nil {
 				return err
 			}
+			progress()
 		}
-		if head, err = r.Source.Head(ctx); err != nil {
+		if !follow && h.position >= bound {
+			r.logger().Debug("projection caught up", "projection", reg.Name, "position", h.position)
+			return nil
+		}
+		if page.Through < page.End {
+			continue
+		}
+		if err := h.heartbeat(ctx); err != nil {
+			return err
+		}
+		if time.Since(lastCheck) > r.stallWarning()/4 {
+			lastCheck = time.Now()
+			r.warnIfHeldBack(ctx, h, reg)
+		}
+		if err := sleep(ctx, r.pollInterval()); err != nil {
 			return err
 		}
 	}
 }
 
-// step reads one batch after *pos and applies it, advancing *pos. It
-// reports whether the projection has caught up with head. When it has,
-// every event of its topics up to head is applied, so its position moves
-// to head even if the last events there are of other topics: lag then
-// reads 0, and those events are not read again. With bounded, events past
-// head are left for later.
-func (r *Runner) step(ctx context.Context, conn *pgxpool.Conn, reg Registration, pos *int64, head int64, bounded bool) (caughtUp bool, err error) {
-	limit := r.batchSize()
-	events, err := r.Source.Events(ctx, *pos, reg.Topics, limit)
-	if err != nil {
-		return false, err
-	}
-	// A source that returned an event out of order would make the
-	// tracked position skip or repeat events: refuse it.
-	last := *pos
-	for _, e := range events {
+// checkPage refuses a page that would make the tracked position skip or
+// repeat events: one out of order, or reaching back before after.
+func checkPage(page Page, after int64) error {
+	last := after
+	for _, e := range page.Events {
 		if e.Position <= last {
-			return false, fmt.Errorf("event source returned position %d after %d: events must come in increasing position order", e.Position, last)
+			return fmt.Errorf("event source returned position %d after %d: events must come in increasing position order", e.Position, last)
 		}
 		last = e.Position
 	}
-	caughtUp = len(events) < limit
-	if bounded {
-		if i := slices.IndexFunc(events, func(e Stored) bool { return e.Position > head }); i >= 0 {
-			events, caughtUp = events[:i], true
-		}
-	}
-	target := *pos
-	if len(events) > 0 {
-		target = events[len(events)-1].Position
-	}
-	if caughtUp {
-		target = max(target, head)
-	}
-	if target == *pos {
-		return caughtUp, nil
-	}
-	if err := r.apply(ctx, conn, reg, *pos, target, events); err != nil {
-		return false, err
-	}
-	r.logger().Debug("projection applied events", "projection", reg.Name, "events", len(events), "position", target)
-	*pos = target
-	return caughtUp, nil
-}
-
-// apply applies events to reg and moves its position from from to to, in
-// one transaction on conn: either both happen or neither does.
-func (r *Runner) apply(ctx context.Context, conn *pgxpool.Conn, reg Registration, from, to int64, events []Stored) error {
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin batch: %w", err)
-	}
-	defer func() {
-		// After Commit this does nothing. The context may be cancelled
-		// already; a rollback that cannot be sent leaves the
-		// connection closed, which rolls back as well.
-		cleanup, cancel := cleanupContext(ctx)
-		defer cancel()
-		_ = tx.Rollback(cleanup)
-	}()
-	p := reg.New(tx)
-	for _, s := range events {
-		data, err := r.Types.Decode(s.Topic, s.Data)
-		if err != nil {
-			return &EventError{Meta: s.Meta, Err: err}
-		}
-		if err := p.Process(ctx, Event{Meta: s.Meta, Data: data}); err != nil {
-			// Generated projections name the event themselves for
-			// some errors; wrapping those again would name it twice.
-			if ee := (*EventError)(nil); errors.As(err, &ee) {
-				return err
-			}
-			return &EventError{Meta: s.Meta, Err: err}
-		}
-	}
-	tag, err := tx.Exec(ctx, trackSQL, reg.Name, to, from)
-	if err != nil {
-		return fmt.Errorf("advance position to %d: %w", to, err)
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("advance position from %d to %d: %w", from, to, errPositionMoved)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit batch up to position %d: %w", to, err)
+	if page.Through < last || page.End < page.Through {
+		return fmt.Errorf("event source returned a page through %d ending at %d with events up to %d: want events ≤ through ≤ end", page.Through, page.End, last)
 	}
 	return nil
+}
+
+// upTo returns the page without its events past bound, through bound at
+// most.
+func (p Page) upTo(bound int64) Page {
+	if p.Through <= bound {
+		return p
+	}
+	i := 0
+	for i < len(p.Events) && p.Events[i].Position <= bound {
+		i++
+	}
+	return Page{Events: p.Events[:i], Through: bound, End: p.End}
+}
+
+// warnIfHeldBack logs a warning when an open transaction has kept
+// committed events from the projection for longer than StallWarning.
+func (r *Runner) warnIfHeldBack(ctx context.Context, h *holding, reg Registration) {
+	b, err := r.Source.Backlog(ctx, h.position, reg.Topics)
+	if err != nil {
+		r.logger().Debug("could not read the backlog", "projection", reg.Name, "error", err)
+		return
+	}
+	if b.HeldBack == nil || time.Since(b.HeldBack.Since) < r.stallWarning() {
+		return
+	}
+	pids := make([]string, len(b.HeldBack.Holders))
+	for i, hb := range b.HeldBack.Holders {
+		pids[i] = fmt.Sprint(hb.PID)
+	}
+	r.logger().Warn("an open transaction that wrote events holds the projection back; end it, or pg_terminate_backend its session",
+		"projection", reg.Name, "position", h.position, "through", b.HeldBack.Through, "head", b.Head,
+		"since", b.HeldBack.Since, "pids", strings.Join(pids, ","))
 }
 
 // registration returns the registration named name.
@@ -420,8 +319,9 @@ func (r *Runner) names() []string {
 }
 
 // check reports a runner that cannot work, before it starts: a missing
-// field, a duplicate name, or a pool too small for conns connections
-// at once, which would otherwise wait for a connection forever.
+// field, a duplicate name, a lease too short for the poll interval, or a
+// pool too small for conns connections at once, which would otherwise
+// wait for a connection forever.
 func (r *Runner) check(needSource bool, conns int) error {
 	switch {
 	case r.Pool == nil:
@@ -430,6 +330,8 @@ func (r *Runner) check(needSource bool, conns int) error {
 		return errors.New("projection runner: Source is nil")
 	case needSource && r.Types == nil:
 		return errors.New("projection runner: Types is nil")
+	case r.lease() <= 2*r.pollInterval():
+		return fmt.Errorf("projection runner: Lease %s must be more than twice PollInterval %s: the runner proves it is alive once per poll", r.lease(), r.pollInterval())
 	}
 	seen := make(map[string]bool, len(r.Registrations))
 	for i, reg := range r.Registrations {
@@ -465,10 +367,48 @@ func (r *Runner) pollInterval() time.Duration {
 	return defaultPollInterval
 }
 
+// lease returns Lease, or its default when it is not set.
+func (r *Runner) lease() time.Duration {
+	if r.Lease > 0 {
+		return r.Lease
+	}
+	return defaultLease
+}
+
+// stallWarning returns StallWarning, or its default when it is not set.
+func (r *Runner) stallWarning() time.Duration {
+	if r.StallWarning > 0 {
+		return r.StallWarning
+	}
+	return defaultStallWarning
+}
+
+// id returns ID, or the host name and process id when it is not set.
+func (r *Runner) id() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown host"
+	}
+	return fmt.Sprintf("%s pid %d", host, os.Getpid())
+}
+
 // logger returns Logger, or slog.Default() when it is not set.
 func (r *Runner) logger() *slog.Logger {
 	if r.Logger != nil {
 		return r.Logger
 	}
 	return slog.Default()
+}
+
+// rowsAffected runs an Exec that must change exactly one row, and reports
+// whether it did.
+func rowsAffected(ctx context.Context, tx pgx.Tx, sql string, args ...any) (bool, error) {
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }

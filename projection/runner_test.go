@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -142,10 +143,18 @@ func TestPoisonEventRollsBackItsBatch(t *testing.T) {
 	if !strings.Contains(err.Error(), f.name) {
 		t.Errorf("err = %v, does not name the projection", err)
 	}
-	// The whole batch is rolled back: neither the two events before the
-	// poison one nor the position are kept.
-	if got := f.state(t); !reflect.DeepEqual(got, before) {
-		t.Errorf("after the failed batch: %+v, want it as before: %+v", got, before)
+	// The events before the poison one are kept, and the position stops
+	// just before it, with the failure recorded for Status.
+	stopped := state{Counts: map[string]int64{"a": 3, "b": 1}, Applied: append(slices.Clone(before.Applied), ps[:2]...), Position: ps[2] - 1, Tracked: true}
+	if got := f.state(t); !reflect.DeepEqual(got, stopped) {
+		t.Errorf("after the failed batch: %+v, want %+v", got, stopped)
+	}
+	statuses, err := r.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := statuses[0]; s.State != projection.Stopped || s.Failure == nil || s.Failure.Event.Position != ps[2] || !strings.Contains(s.Failure.Error, "boom") {
+		t.Errorf("Status after the failure = %+v, want stopped at position %d with its error", s, ps[2])
 	}
 	// The poison event is never skipped: it fails again.
 	if err := r.CatchUp(context.Background(), f.name); !errors.As(err, &ee) || ee.Meta.Position != ps[2] {
@@ -157,6 +166,9 @@ func TestPoisonEventRollsBackItsBatch(t *testing.T) {
 	want := state{Counts: map[string]int64{"a": 5, "b": 2}, Applied: append(before.Applied, ps...), Position: ps[4], Tracked: true}
 	if got := f.state(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("once the projection is fixed: %+v, want %+v", got, want)
+	}
+	if statuses, err := r.Status(context.Background()); err != nil || statuses[0].Failure != nil || statuses[0].State != projection.Idle {
+		t.Errorf("Status once fixed = %+v, %v; want idle without a failure", statuses, err)
 	}
 }
 
@@ -217,8 +229,8 @@ func TestUndecodableEventIsPoison(t *testing.T) {
 			if !tt.cause(err) {
 				t.Errorf("err = %v, does not wrap the decoding error", err)
 			}
-			if got := f.state(t); len(got.Applied) != 0 || got.Tracked {
-				t.Errorf("after the failed batch: %+v, want nothing applied", got)
+			if got := f.state(t); !reflect.DeepEqual(got.Applied, ps[:1]) || got.Position != ps[1]-1 {
+				t.Errorf("after the failed batch: %+v, want the event before it applied and the position just before it", got)
 			}
 		})
 	}
@@ -278,27 +290,31 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 }
 
 func TestRebuildReplaysEverything(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	r := f.runner(t, f.registration([]string{"a", "b"}, nil))
 	r.BatchSize = 2
 	appendVisible(t, f.source, ev("x", 1, "a", "1"), ev("x", 2, "b", "2"), ev("y", 1, "a", "3"))
 	catchUp(t, r, f.name)
 	built := f.state(t)
+	// A row the events do not explain, as a bug in an earlier version of
+	// the projection would leave: the rebuild must not keep it.
+	if _, err := f.pool.Exec(ctx, `INSERT INTO counts (topic, n) VALUES ('stray', 7)`); err != nil {
+		t.Fatal(err)
+	}
 
-	if err := r.Rebuild(context.Background(), f.name); err != nil {
+	if err := r.Rebuild(ctx, f.name); err != nil {
 		t.Fatalf("Rebuild: %v", err)
 	}
-	want := state{Counts: map[string]int64{}, Applied: []int64{}, Position: 0, Tracked: true}
-	if got := f.state(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("after Rebuild: %+v, want empty tables at position 0: %+v", got, want)
-	}
-
-	catchUp(t, r, f.name)
 	if got := f.state(t); !reflect.DeepEqual(got, built) {
-		t.Errorf("after Rebuild and CatchUp: %+v, want as first built: %+v", got, built)
+		t.Errorf("after Rebuild: %+v, want as first built: %+v", got, built)
+	}
+	var schemas int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'projgen_rebuild_%' AND nspname = 'projgen_rebuild_' || substr(md5(current_schema() || ':' || $1), 1, 16)`, f.name).Scan(&schemas); err != nil || schemas != 0 {
+		t.Errorf("after Rebuild, %d rebuild schemas are left (%v), want the new tables dropped", schemas, err)
 	}
 
-	if err := r.Rebuild(context.Background(), "nope"); err == nil || !strings.Contains(err.Error(), f.name) {
+	if err := r.Rebuild(ctx, "nope"); err == nil || !strings.Contains(err.Error(), f.name) {
 		t.Errorf("Rebuild of an unknown projection: err = %v, want one listing the known names", err)
 	}
 }
@@ -309,25 +325,32 @@ func TestStatus(t *testing.T) {
 	idle := f.registration([]string{"b"}, nil)
 	idle.Name = "0_" + f.name // sorts first, listed last
 	r := f.runner(t, first, idle)
+	r.ID = "status test runner"
 	ps := appendVisible(t, f.source, ev("x", 1, "a", "1"), ev("x", 2, "a", "2"))
 	start := time.Now().Add(-time.Minute)
 	catchUp(t, r, f.name)
-	more := appendVisible(t, f.source, ev("x", 3, "a", "3"), ev("x", 4, "b", "4"))
+	more := appendVisible(t, f.source, ev("x", 3, "a", "3"), ev("x", 4, "b", "4"), ev("x", 5, "b", "5"))
 
 	got, err := r.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := more[1]
+	head := more[2]
+	// Lag counts the events of the projection's own topics.
 	want := []projection.Status{
-		{Name: idle.Name, Position: 0, Head: head, Lag: head},
-		{Name: f.name, Position: ps[1], Head: head, Lag: head - ps[1]},
+		{Name: idle.Name, State: projection.Idle, Position: 0, Head: head, Lag: 2},
+		{Name: f.name, State: projection.Idle, Position: ps[1], Head: head, Lag: 1},
 	}
 	if len(got) == 2 {
 		if got[1].UpdatedAt.Before(start) {
 			t.Errorf("UpdatedAt %v of a projection that ran is not set", got[1].UpdatedAt)
 		}
-		got[1].UpdatedAt = time.Time{}
+		for i := range got {
+			if got[i].LagTime <= 0 || got[i].LagTime > time.Minute {
+				t.Errorf("%s: LagTime %v, want the age of its oldest unapplied event", got[i].Name, got[i].LagTime)
+			}
+			got[i].UpdatedAt, got[i].LagTime = time.Time{}, 0
+		}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Status = %+v, want %+v", got, want)
@@ -398,7 +421,7 @@ func TestRunAppliesNewEventsUntilCancelled(t *testing.T) {
 	}
 }
 
-func TestRunStopsAtPoisonEvent(t *testing.T) {
+func TestRunStopsWhenEveryProjectionHasStopped(t *testing.T) {
 	f := newFixture(t)
 	fail := func(e projection.Event) error {
 		if e.AggregateID == "poison" {
@@ -591,7 +614,7 @@ func TestCatchUpDoesNotSkipOpenTransactions(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitHead(t, f.source, committed[0])
+	waitReadable(t, f.source, committed[0])
 	catchUp(t, r, f.name)
 	want := state{Counts: map[string]int64{"a": 2}, Applied: []int64{open[0], committed[0]}, Position: committed[0], Tracked: true}
 	if got := f.state(t); !reflect.DeepEqual(got, want) {

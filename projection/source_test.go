@@ -40,14 +40,25 @@ CREATE TABLE applied (
 );
 `
 
+// TestMain points the tests at the local server when
+// PROJGEN_TEST_DATABASE_URL is not set. It is set here, once, rather than
+// with t.Setenv, which parallel tests may not call. It also runs the
+// helper processes of the process tests.
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "runner" {
+		os.Exit(runHelper())
+	}
+	if os.Getenv(projectiontest.URLEnv) == "" {
+		os.Setenv(projectiontest.URLEnv, defaultTestURL)
+	}
+	os.Exit(m.Run())
+}
+
 // openDB returns a pool on a fresh schema holding the events table
 // (created by EventsTableSQL, as a migration would) and the test read
 // model.
 func openDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	if os.Getenv(projectiontest.URLEnv) == "" {
-		t.Setenv(projectiontest.URLEnv, defaultTestURL)
-	}
 	dir := t.TempDir()
 	up := projection.EventsTableSQL + ";\n" + readModelSQL
 	if err := os.WriteFile(filepath.Join(dir, "001_runner_test.up.sql"), []byte(up), 0o644); err != nil {
@@ -79,26 +90,53 @@ func appendEvents(t *testing.T, src *projection.PostgresSource, events ...projec
 }
 
 // appendVisible appends events and waits until the source lets readers
-// see them. Visibility waits for every transaction older than the events,
-// in any database of the server, to end: other tests running at the same
-// time may hold one open for a moment.
+// read them, which it does once every transaction that wrote the events
+// table before them has ended.
 func appendVisible(t *testing.T, src *projection.PostgresSource, events ...projection.Stored) []int64 {
 	t.Helper()
 	positions := appendEvents(t, src, events...)
-	waitHead(t, src, positions[len(positions)-1])
+	waitReadable(t, src, positions[len(positions)-1])
 	return positions
 }
 
-// waitHead waits until the source's head reaches position.
-func waitHead(t *testing.T, src projection.EventSource, position int64) {
+// waitReadable waits until readers of the source may read up to position.
+func waitReadable(t *testing.T, src projection.EventSource, position int64) {
 	t.Helper()
 	waitFor(t, func() (bool, string) {
-		head, err := src.Head(context.Background())
+		page, err := src.Read(context.Background(), position-1, nil, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return head >= position, fmt.Sprintf("head %d, want %d", head, position)
+		return page.End >= position, fmt.Sprintf("readable through %d, want %d", page.End, position)
 	})
+}
+
+// readAll reads every event of topics after position after that the
+// source lets readers read now, page by page, and checks that the pages
+// are consistent: in order, contiguous, each through no further than its
+// end.
+func readAll(t *testing.T, src projection.EventSource, after int64, topics []string, limit int) ([]projection.Stored, int64) {
+	t.Helper()
+	var all []projection.Stored
+	for {
+		page, err := src.Read(context.Background(), after, topics, limit)
+		if err != nil {
+			t.Fatalf("Read(%d, %v, %d): %v", after, topics, limit, err)
+		}
+		for _, e := range page.Events {
+			if e.Position <= after || e.Position > page.Through {
+				t.Fatalf("Read(%d): event at %d outside the page's range (%d, %d]", after, e.Position, after, page.Through)
+			}
+		}
+		if page.Through < after || page.Through > page.End {
+			t.Fatalf("Read(%d): page through %d, end %d", after, page.Through, page.End)
+		}
+		all = append(all, page.Events...)
+		if page.Through == page.End {
+			return all, page.End
+		}
+		after = page.Through
+	}
 }
 
 // waitFor polls cond until it holds, failing the test with cond's last
@@ -132,8 +170,8 @@ func TestPostgresSourceAppendAndEvents(t *testing.T) {
 	pool := openDB(t)
 	src := projection.NewPostgresSource(pool, "events")
 
-	if head, err := src.Head(ctx); err != nil || head != 0 {
-		t.Fatalf("Head of an empty table = %d, %v; want 0", head, err)
+	if b, err := src.Backlog(ctx, 0, []string{"a"}); err != nil || b.Head != 0 || b.Events != 0 || b.HeldBack != nil {
+		t.Fatalf("Backlog of an empty table = %+v, %v; want nothing", b, err)
 	}
 	in := []projection.Stored{
 		ev("agg-1", 1, "a", "one"),
@@ -152,12 +190,9 @@ func TestPostgresSourceAppendAndEvents(t *testing.T) {
 		}
 	}
 
-	all, err := src.Events(ctx, 0, []string{"a", "b", "c"}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all, _ := readAll(t, src, 0, []string{"a", "b", "c"}, 10)
 	if len(all) != len(in) {
-		t.Fatalf("Events returned %d events, want %d", len(all), len(in))
+		t.Fatalf("Read returned %d events, want %d", len(all), len(in))
 	}
 	for i, got := range all {
 		want := in[i]
@@ -179,32 +214,42 @@ func TestPostgresSourceAppendAndEvents(t *testing.T) {
 		topics []string
 		limit  int
 		want   []int64
+		// through is how far the page reaches.
+		through int64
 	}{
-		{"topic filter", 0, []string{"a"}, 10, []int64{positions[0], positions[2]}},
-		{"two topics", 0, []string{"c", "b"}, 10, []int64{positions[1], positions[3]}},
-		{"after", positions[0], []string{"a"}, 10, []int64{positions[2]}},
-		{"limit", 0, []string{"a", "b", "c"}, 2, positions[:2]},
-		{"unknown topic", 0, []string{"zzz"}, 10, []int64{}},
-		{"no topics", 0, nil, 10, []int64{}},
-		{"after the last", positions[3], []string{"a", "b", "c"}, 10, []int64{}},
+		{"topic filter", 0, []string{"a"}, 10, []int64{positions[0], positions[2]}, positions[3]},
+		{"two topics", 0, []string{"c", "b"}, 10, []int64{positions[1], positions[3]}, positions[3]},
+		{"after", positions[0], []string{"a"}, 10, []int64{positions[2]}, positions[3]},
+		{"limit", 0, []string{"a", "b", "c"}, 2, positions[:2], positions[1]},
+		{"limit reached by the last event", 0, []string{"a"}, 2, []int64{positions[0], positions[2]}, positions[2]},
+		{"unknown topic", 0, []string{"zzz"}, 10, nil, positions[3]},
+		{"no topics", 0, nil, 10, nil, positions[3]},
+		{"after the last", positions[3], []string{"a", "b", "c"}, 10, nil, positions[3]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := src.Events(ctx, tt.after, tt.topics, tt.limit)
+			page, err := src.Read(ctx, tt.after, tt.topics, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ps := positionsOf(got); !reflect.DeepEqual(ps, tt.want) {
-				t.Errorf("Events(%d, %v, %d) = positions %v, want %v", tt.after, tt.topics, tt.limit, ps, tt.want)
+			if ps := positionsOf(page.Events); !reflect.DeepEqual(ps, tt.want) && len(ps)+len(tt.want) > 0 {
+				t.Errorf("Read(%d, %v, %d) = positions %v, want %v", tt.after, tt.topics, tt.limit, ps, tt.want)
+			}
+			if page.Through != tt.through || page.End != positions[3] {
+				t.Errorf("Read(%d, %v, %d) through %d, end %d; want through %d, end %d", tt.after, tt.topics, tt.limit, page.Through, page.End, tt.through, positions[3])
 			}
 		})
 	}
 
-	if _, err := src.Events(ctx, 0, []string{"a"}, 0); err == nil {
-		t.Error("Events with limit 0: no error")
+	if _, err := src.Read(ctx, 0, []string{"a"}, 0); err == nil {
+		t.Error("Read with limit 0: no error")
 	}
-	if head, err := src.Head(ctx); err != nil || head != positions[3] {
-		t.Errorf("Head = %d, %v; want %d", head, err, positions[3])
+	b, err := src.Backlog(ctx, positions[0], []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Head != positions[3] || b.Events != 2 || b.Oldest.IsZero() || b.HeldBack != nil {
+		t.Errorf("Backlog after %d of a and b = %+v; want head %d, 2 events, an oldest time, nothing held back", positions[0], b, positions[3])
 	}
 }
 
@@ -235,15 +280,15 @@ func TestPostgresSourceAppendErrors(t *testing.T) {
 		t.Errorf("Append of a version twice: err = %v, want a unique violation", err)
 	}
 	// One statement: the valid event of the failed call is not stored.
-	if got, _ := src.Events(ctx, 0, []string{"a"}, 10); len(got) != 1 {
+	if got, _ := readAll(t, src, 0, []string{"a"}, 10); len(got) != 1 {
 		t.Errorf("after a failed Append, %d events stored, want 1", len(got))
 	}
 
 	empty := projection.Stored{Meta: projection.Meta{AggregateID: "z", Version: 1, Topic: "empty"}}
 	appendVisible(t, src, empty)
-	got, err := src.Events(ctx, 0, []string{"empty"}, 10)
-	if err != nil || len(got) != 1 || string(got[0].Data) != "null" {
-		t.Errorf("event appended without Data reads back as %+v, %v; want payload null", got, err)
+	got, _ := readAll(t, src, 0, []string{"empty"}, 10)
+	if len(got) != 1 || string(got[0].Data) != "null" {
+		t.Errorf("event appended without Data reads back as %+v; want payload null", got)
 	}
 }
 
@@ -261,10 +306,7 @@ func TestPostgresSourceQuotesTableName(t *testing.T) {
 	for _, table := range []string{"Event Log", schema + ".Event Log"} {
 		src := projection.NewPostgresSource(pool, table)
 		appendVisible(t, src, ev(table, 1, "a", "x"))
-		got, err := src.Events(ctx, 0, []string{"a"}, 10)
-		if err != nil {
-			t.Errorf("table %q: %v", table, err)
-		}
+		got, _ := readAll(t, src, 0, []string{"a"}, 10)
 		if len(got) == 0 {
 			t.Errorf("table %q: appended event not read back", table)
 		}
@@ -275,8 +317,8 @@ func TestPostgresSourceQuotesTableName(t *testing.T) {
 	}
 	// The name is an identifier, never SQL.
 	src := projection.NewPostgresSource(pool, "events; DROP TABLE counts")
-	if _, err := src.Head(ctx); err == nil {
-		t.Error("Head of a table that does not exist: no error")
+	if _, err := src.Read(ctx, 0, []string{"a"}, 10); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("Read of a table that does not exist: err = %v, want one saying so", err)
 	}
 	if _, err := pool.Exec(ctx, "SELECT 1 FROM counts"); err != nil {
 		t.Errorf("counts is gone: %v", err)
@@ -304,29 +346,34 @@ func TestPostgresSourceDoesNotPassOpenTransactions(t *testing.T) {
 		t.Fatalf("committed event at %d does not follow the open one at %d", committed[0], open[0])
 	}
 
-	got, err := src.Events(ctx, 0, []string{"a"}, 10)
+	got, end := readAll(t, src, 0, []string{"a"}, 10)
+	if ps := positionsOf(got); !reflect.DeepEqual(ps, before) || end != before[0] {
+		t.Errorf("while a transaction holding position %d is open, Read = %v through %d, want only %v", open[0], ps, end, before)
+	}
+	b, err := src.Backlog(ctx, before[0], []string{"a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps := positionsOf(got); !reflect.DeepEqual(ps, before) {
-		t.Errorf("while a transaction holding position %d is open, Events = %v, want only %v", open[0], ps, before)
+	if b.Head != committed[0] || b.HeldBack == nil || b.HeldBack.Through != before[0] || len(b.HeldBack.Holders) != 1 {
+		t.Fatalf("while a transaction is open, Backlog = %+v; want head %d, held back at %d by one session", b, committed[0], before[0])
 	}
-	if head, err := src.Head(ctx); err != nil || head != before[0] {
-		t.Errorf("while a transaction is open, Head = %d, %v; want %d", head, err, before[0])
+	var pid int
+	if err := tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if h := b.HeldBack.Holders[0]; h.PID != pid || h.TransactionStart.IsZero() || h.State == "" {
+		t.Errorf("holder = %+v, want pid %d with its transaction start and state", h, pid)
 	}
 
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitHead(t, src, committed[0])
-	got, err = src.Events(ctx, before[0], []string{"a"}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitReadable(t, src, committed[0])
+	got, _ = readAll(t, src, before[0], []string{"a"}, 10)
 	if ps, want := positionsOf(got), []int64{open[0], committed[0]}; !reflect.DeepEqual(ps, want) {
-		t.Errorf("after commit, Events = %v, want %v", ps, want)
+		t.Errorf("after commit, Read = %v, want %v", ps, want)
 	}
-	if head, err := src.Head(ctx); err != nil || head != committed[0] {
-		t.Errorf("after commit, Head = %d, %v; want %d", head, err, committed[0])
+	if b, err := src.Backlog(ctx, committed[0], []string{"a"}); err != nil || b.HeldBack != nil || b.Events != 0 {
+		t.Errorf("after commit, Backlog = %+v, %v; want nothing left", b, err)
 	}
 }

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"strings"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/projgen/projgen/generator/model"
@@ -9,17 +11,11 @@ import (
 // RunnerMain is where projgen new writes the runner's main, once.
 const RunnerMain = "cmd/projections/main.go"
 
-// runnerMain renders the sidecar that runs the module's projections. It is
-// scaffolding: written once, by new, and the user's from then on, so it
-// carries no generated-code header.
-func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
-	f := jen.NewFilePathName(r.m.Path+"/cmd/projections", "main")
-	f.ImportNames(map[string]string{
-		model.RuntimePackage:              "projection",
-		reg.Package.Path:                  reg.Package.Name,
-		"github.com/jackc/pgx/v5/pgxpool": "pgxpool",
-	})
-	f.PackageComment(`// Command projections runs this module's projections: it reads the events
+// pgxpool is the package of the runner main's connection pool.
+const pgxpool = "github.com/jackc/pgx/v5/pgxpool"
+
+// runnerDoc is the runner main's package comment.
+const runnerDoc = `// Command projections runs this module's projections: it reads the events
 // table, applies each event to the read models, and records how far each
 // projection got, in one transaction, so that every event is applied
 // exactly once. projgen wrote this file once, with the module's first
@@ -27,26 +23,84 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 //
 // Usage:
 //
-//	projections                 run every projection until interrupted
-//	projections -status         print where each projection stands
-//	projections -rebuild NAME   empty a projection's tables; it replays every event on its next run
+//	projections [-park NAMES] [-lease D] [-poll D]         run every projection until interrupted
+//	projections -status                                    print where each projection stands
+//	projections -wait POSITION [-only NAMES] [-timeout D]  wait until the projections reach POSITION
+//	projections -rebuild NAME                              replay a projection into new tables, swapped in
+//	projections -retry-parked NAME                         apply a projection's parked events again
 //
 // DATABASE_URL names the PostgreSQL database that holds the events table
-// and the read-model tables; apply the migrations first.`)
-	flagStr := func(name, value, usage string) jen.Code {
-		return jen.Qual("flag", "String").Call(jen.Lit(name), jen.Lit(value), jen.Lit(usage))
+// and the read-model tables; apply the migrations first. The exit status
+// is 0 on success and after SIGINT or SIGTERM, 1 when something fails (a
+// stopped projection for -status, a timeout for -wait), and 2 when the
+// command line is wrong. projections -h lists the flags, with examples.`
+
+// runnerUsage is what projections -h prints before the flags; NAME stands
+// for a projection of the module.
+const runnerUsage = `Usage:
+  projections [-park names] [-lease duration] [-poll duration]
+        run every projection until interrupted (SIGINT or SIGTERM)
+  projections -status
+        print where each projection stands; exit 1 if one has stopped
+  projections -wait position [-only names] [-timeout duration]
+        wait until the projections have reached position; exit 1 if they do not
+  projections -rebuild name
+        replay a projection into new tables and swap them in
+  projections -retry-parked name
+        apply a projection's parked events again, once their cause is fixed
+
+Examples:
+  projections -park NAME -lease 30s
+  projections -wait 1042 -only NAME -timeout 5s
+  projections -rebuild NAME
+
+DATABASE_URL names the PostgreSQL database of the events and read models.
+The exit status is 0 on success, 1 on failure, 2 for a wrong command line.
+
+Flags:
+`
+
+// runnerMain renders the sidecar that runs the module's projections. It is
+// scaffolding: written once, by new, and the user's from then on, so it
+// carries no generated-code header.
+func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
+	f := jen.NewFilePathName(r.m.Path+"/cmd/projections", "main")
+	f.ImportNames(map[string]string{
+		model.RuntimePackage: "projection",
+		reg.Package.Path:     reg.Package.Name,
+		pgxpool:              "pgxpool",
+	})
+	f.PackageComment(runnerDoc)
+	example := "NAME"
+	if len(reg.Projections) > 0 {
+		example = reg.Projections[0].Name
 	}
+	f.Comment("usage introduces the flags in projections -h.")
+	f.Const().Id("usage").Op("=").Add(rawString(strings.ReplaceAll(runnerUsage, "NAME", example)))
+	f.Line()
+	f.Comment("options are what the command line asks for.")
+	f.Type().Id("options").Struct(
+		jen.Id("db").Op("*").Qual(pgxpool, "Config"),
+		jen.Id("events").String(),
+		jen.Id("status").Bool(),
+		jen.Id("waiting").Bool(),
+		jen.Id("position").Int64(),
+		jen.Id("only").Index().String(),
+		jen.Id("timeout").Qual("time", "Duration"),
+		jen.Id("rebuild").String(),
+		jen.Id("retryParked").String(),
+		jen.Id("park").Index().String(),
+		jen.List(jen.Id("lease"), jen.Id("poll")).Qual("time", "Duration"),
+	)
+	f.Line()
 	f.Func().Id("main").Params().Block(
-		jen.Id("events").Op(":=").Add(flagStr("events", "events", "the table the events are stored in")),
-		jen.Id("status").Op(":=").Qual("flag", "Bool").Call(jen.Lit("status"), jen.False(), jen.Lit("print where each projection stands, and exit")),
-		jen.Id("rebuild").Op(":=").Add(flagStr("rebuild", "", "empty the named projection's tables and reset its position, and exit")),
-		jen.Qual("flag", "Parse").Call(),
+		jen.Id("registrations").Op(":=").Qual(reg.Package.Path, "Registrations").Call(),
+		jen.Id("o").Op(":=").Id("parseFlags").Call(jen.Id("registrations")),
 		jen.List(jen.Id("ctx"), jen.Id("stop")).Op(":=").Qual("os/signal", "NotifyContext").Call(
 			jen.Qual("context", "Background").Call(), jen.Qual("os", "Interrupt"), jen.Qual("syscall", "SIGTERM")),
 		jen.Defer().Id("stop").Call(),
 		jen.If(
-			jen.Err().Op(":=").Id("run").Call(jen.Id("ctx"), jen.Qual("os", "Getenv").Call(jen.Lit("DATABASE_URL")),
-				jen.Op("*").Id("events"), jen.Op("*").Id("status"), jen.Op("*").Id("rebuild")),
+			jen.Err().Op(":=").Id("run").Call(jen.Id("ctx"), jen.Id("o"), jen.Id("registrations")),
 			jen.Err().Op("!=").Nil(),
 		).Block(
 			jen.Qual("fmt", "Fprintln").Call(jen.Qual("os", "Stderr"), jen.Lit("projections:"), jen.Err()),
@@ -54,45 +108,277 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		),
 	)
 	f.Line()
-	regs := jen.Qual(reg.Package.Path, "Registrations").Call()
+	r.runnerFlags(f)
+	r.runnerRun(f, reg)
+	return f
+}
+
+// runnerFlags renders the runner main's parsing of its command line.
+func (r *renderer) runnerFlags(f *jen.File) {
+	o := func(field string) *jen.Statement { return jen.Id("o").Dot(field) }
+	set := func(name string) *jen.Statement { return jen.Id("set").Index(jen.Lit(name)) }
+	usageError := func(args ...jen.Code) *jen.Statement { return jen.Id("usageError").Call(args...) }
+	regs := jen.Id("registrations")
+	joinKnown := jen.Qual("strings", "Join").Call(jen.Id("known"), jen.Lit(", "))
+
+	f.Add(doc("parseFlags reads the flags and DATABASE_URL. On a mistake it says what to do and exits with status 2."))
+	f.Func().Id("parseFlags").Params(regs.Clone().Index().Qual(runtime, "Registration")).Id("options").Block(
+		jen.Id("o").Op(":=").Id("options").Values(),
+		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("events")), jen.Lit("events"), jen.Lit("events"), jen.Lit("the table the events are stored in")),
+		jen.Qual("flag", "BoolVar").Call(jen.Op("&").Add(o("status")), jen.Lit("status"), jen.False(), jen.Lit("print where each projection stands, and exit")),
+		jen.Qual("flag", "Int64Var").Call(jen.Op("&").Add(o("position")), jen.Lit("wait"), jen.Lit(0), jen.Lit("wait until the runner has brought the projections to `position`, and exit")),
+		jen.Id("only").Op(":=").Qual("flag", "String").Call(jen.Lit("only"), jen.Lit(""), jen.Lit("with -wait, wait only for these comma-separated projection `names`")),
+		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("timeout")), jen.Lit("timeout"), jen.Lit(30).Op("*").Qual("time", "Second"), jen.Lit("with -wait, how long to wait; 0 waits until interrupted")),
+		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("rebuild")), jen.Lit("rebuild"), jen.Lit(""), jen.Lit("replay projection `name` into new tables, swap them in, and exit")),
+		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("retryParked")), jen.Lit("retry-parked"), jen.Lit(""), jen.Lit("apply the parked events of projection `name` again, and exit")),
+		jen.Id("park").Op(":=").Qual("flag", "String").Call(jen.Lit("park"), jen.Lit(""), jen.Lit("park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")),
+		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("lease")), jen.Lit("lease"), jen.Lit(0), jen.Lit("how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")),
+		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("poll")), jen.Lit("poll"), jen.Lit(0), jen.Lit("how often a projection that has caught up looks for new events; 0 for the default, 100ms")),
+		jen.Qual("flag", "Usage").Op("=").Func().Params().Block(
+			jen.Qual("fmt", "Fprint").Call(jen.Qual("flag", "CommandLine").Dot("Output").Call(), jen.Id("usage")),
+			jen.Qual("flag", "PrintDefaults").Call(),
+		),
+		jen.Qual("flag", "Parse").Call(),
+		jen.Id("set").Op(":=").Map(jen.String()).Bool().Values(),
+		jen.Qual("flag", "Visit").Call(jen.Func().Params(jen.Id("f").Op("*").Qual("flag", "Flag")).Block(
+			jen.Id("set").Index(jen.Lit("-").Op("+").Id("f").Dot("Name")).Op("=").True(),
+		)),
+		jen.Var().Id("modes").Index().String(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("mode")).Op(":=").Range().Index().String().Values(
+			jen.Lit("-status"), jen.Lit("-wait"), jen.Lit("-rebuild"), jen.Lit("-retry-parked"),
+		)).Block(
+			jen.If(jen.Id("set").Index(jen.Id("mode"))).Block(
+				jen.Id("modes").Op("=").Append(jen.Id("modes"), jen.Id("mode")),
+			),
+		),
+		jen.Switch().Block(
+			jen.Case(jen.Qual("flag", "NArg").Call().Op(">").Lit(0)).Block(
+				usageError(jen.Lit("unexpected argument %q: projections takes flags only"), jen.Qual("flag", "Arg").Call(jen.Lit(0))),
+			),
+			jen.Case(jen.Len(jen.Id("modes")).Op(">").Lit(1)).Block(
+				usageError(jen.Lit("%s cannot go together: give one of them"), jen.Qual("strings", "Join").Call(jen.Id("modes"), jen.Lit(" and "))),
+			),
+			jen.Case(jen.Parens(set("-only").Op("||").Add(set("-timeout"))).Op("&&").Op("!").Add(set("-wait"))).Block(
+				usageError(jen.Lit("-only and -timeout go with -wait POSITION")),
+			),
+			jen.Case(o("position").Op("<").Lit(0)).Block(
+				usageError(jen.Lit("-wait %d: give a position of 0 or more"), o("position")),
+			),
+			jen.Case(o("timeout").Op("<").Lit(0).Op("||").Add(o("lease")).Op("<").Lit(0).Op("||").Add(o("poll")).Op("<").Lit(0)).Block(
+				usageError(jen.Lit("-timeout, -lease and -poll take a duration of 0 or more, such as 500ms or 30s")),
+			),
+			jen.Case(o("events").Op("==").Lit("")).Block(
+				usageError(jen.Lit("-events needs the name of the events table")),
+			),
+		),
+		o("waiting").Op("=").Add(set("-wait")),
+		jen.If(set("-only")).Block(
+			o("only").Op("=").Id("checkNames").Call(jen.Lit("-only"), jen.Id("splitNames").Call(jen.Op("*").Id("only")), regs),
+		),
+		jen.If(set("-park")).Block(
+			o("park").Op("=").Id("checkNames").Call(jen.Lit("-park"), jen.Id("splitNames").Call(jen.Op("*").Id("park")), regs),
+		),
+		jen.If(set("-rebuild")).Block(
+			jen.Id("checkNames").Call(jen.Lit("-rebuild"), jen.Index().String().Values(o("rebuild")), regs),
+		),
+		jen.If(set("-retry-parked")).Block(
+			jen.Id("checkNames").Call(jen.Lit("-retry-parked"), jen.Index().String().Values(o("retryParked")), regs),
+		),
+		jen.Id("url").Op(":=").Qual("os", "Getenv").Call(jen.Lit("DATABASE_URL")),
+		jen.If(jen.Id("url").Op("==").Lit("")).Block(
+			usageError(jen.Lit("set DATABASE_URL to the PostgreSQL database, such as postgres://user:password@localhost:5432/app")),
+		),
+		jen.Var().Err().Error(),
+		jen.If(
+			jen.List(o("db"), jen.Err()).Op("=").Qual(pgxpool, "ParseConfig").Call(jen.Id("url")),
+			jen.Err().Op("!=").Nil(),
+		).Block(
+			usageError(jen.Lit("DATABASE_URL: %v"), jen.Err()),
+		),
+		jen.Return(jen.Id("o")),
+	)
+	f.Line()
+	f.Add(doc("splitNames splits a comma-separated list of names."))
+	f.Func().Id("splitNames").Params(jen.Id("list").String()).Index().String().Block(
+		jen.Var().Id("names").Index().String(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Qual("strings", "Split").Call(jen.Id("list"), jen.Lit(","))).Block(
+			jen.If(
+				jen.Id("name").Op("=").Qual("strings", "TrimSpace").Call(jen.Id("name")),
+				jen.Id("name").Op("!=").Lit(""),
+			).Block(
+				jen.Id("names").Op("=").Append(jen.Id("names"), jen.Id("name")),
+			),
+		),
+		jen.Return(jen.Id("names")),
+	)
+	f.Line()
+	f.Add(doc("checkNames returns the projection names given to a flag, after it has checked that there is one at least " +
+		"and that each is registered; it exits with status 2 otherwise."))
+	f.Func().Id("checkNames").Params(
+		jen.Id("flagName").String(), jen.Id("names").Index().String(), regs.Clone().Index().Qual(runtime, "Registration"),
+	).Index().String().Block(
+		jen.Var().Id("known").Index().String(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("r")).Op(":=").Range().Add(regs)).Block(
+			jen.Id("known").Op("=").Append(jen.Id("known"), jen.Id("r").Dot("Name")),
+		),
+		jen.If(jen.Len(jen.Id("names")).Op("==").Lit(0).Op("||").Id("names").Index(jen.Lit(0)).Op("==").Lit("")).Block(
+			usageError(jen.Lit("%s needs a projection name; the projections are %s"), jen.Id("flagName"), joinKnown),
+		),
+		jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Id("names")).Block(
+			jen.If(jen.Op("!").Qual("slices", "Contains").Call(jen.Id("known"), jen.Id("name"))).Block(
+				usageError(jen.Lit("%s: no projection named %q; the projections are %s"), jen.Id("flagName"), jen.Id("name"), joinKnown),
+			),
+		),
+		jen.Return(jen.Id("names")),
+	)
+	f.Line()
+	f.Add(doc("usageError exits with status 2 after saying what is wrong with the command line."))
+	f.Func().Id("usageError").Params(jen.Id("format").String(), jen.Id("args").Op("...").Any()).Block(
+		jen.Qual("fmt", "Fprintf").Call(jen.Qual("os", "Stderr"), jen.Lit("projections: %s\nRun projections -h for the flags, with examples.\n"),
+			jen.Qual("fmt", "Sprintf").Call(jen.Id("format"), jen.Id("args").Op("..."))),
+		jen.Qual("os", "Exit").Call(jen.Lit(2)),
+	)
+	f.Line()
+}
+
+// runnerRun renders what the runner main does once its command line is
+// read: run the projections, or print or wait for where they stand, or
+// rebuild one, or retry its parked events.
+func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
+	o := func(field string) *jen.Statement { return jen.Id("o").Dot(field) }
+	s := func(field string) *jen.Statement { return jen.Id("s").Dot(field) }
+	errNil := jen.Err().Op("!=").Nil()
+	rfc3339 := func(t jen.Code) jen.Code { return jen.Add(t).Dot("Format").Call(jen.Qual("time", "RFC3339")) }
+	printf := func(args ...jen.Code) *jen.Statement { return jen.Qual("fmt", "Printf").Call(args...) }
+	runnerParam := jen.Id("runner").Op("*").Qual(runtime, "Runner")
+
 	f.Comment("run connects to the database and does what the flags ask.")
 	f.Func().Id("run").Params(
-		jen.Id("ctx").Qual("context", "Context"), jen.List(jen.Id("url"), jen.Id("events")).String(),
-		jen.Id("status").Bool(), jen.Id("rebuild").String(),
+		jen.Id("ctx").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("registrations").Index().Qual(runtime, "Registration"),
 	).Error().Block(
-		jen.If(jen.Id("url").Op("==").Lit("")).Block(
-			jen.Return(jen.Qual("errors", "New").Call(jen.Lit("set DATABASE_URL to the PostgreSQL database"))),
+		jen.For(jen.Id("i").Op(":=").Range().Id("registrations")).Block(
+			jen.If(jen.Qual("slices", "Contains").Call(o("park"), jen.Id("registrations").Index(jen.Id("i")).Dot("Name"))).Block(
+				jen.Id("registrations").Index(jen.Id("i")).Dot("OnError").Op("=").Qual(runtime, "Park"),
+			),
 		),
-		jen.List(jen.Id("cfg"), jen.Err()).Op(":=").Qual("github.com/jackc/pgx/v5/pgxpool", "ParseConfig").Call(jen.Id("url")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("DATABASE_URL: %w"), jen.Err()))),
-		jen.Id("registrations").Op(":=").Add(regs),
 		jen.Comment("Each projection runs on a connection of its own, which holds its lock."),
-		jen.Id("cfg").Dot("MaxConns").Op("=").Max(jen.Id("cfg").Dot("MaxConns"), jen.Int32().Call(jen.Len(jen.Id("registrations")).Op("+").Lit(2))),
-		jen.List(jen.Id("pool"), jen.Err()).Op(":=").Qual("github.com/jackc/pgx/v5/pgxpool", "NewWithConfig").Call(jen.Id("ctx"), jen.Id("cfg")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("connect: %w"), jen.Err()))),
+		o("db").Dot("MaxConns").Op("=").Max(o("db").Dot("MaxConns"), jen.Int32().Call(jen.Len(jen.Id("registrations")).Op("+").Lit(2))),
+		jen.List(jen.Id("pool"), jen.Err()).Op(":=").Qual(pgxpool, "NewWithConfig").Call(jen.Id("ctx"), o("db")),
+		jen.If(errNil).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("connect: %w"), jen.Err()))),
 		jen.Defer().Id("pool").Dot("Close").Call(),
 		jen.Id("runner").Op(":=").Op("&").Add(keyed(jen.Qual(runtime, "Runner"),
 			jen.Id("Pool"), jen.Id("pool"),
-			jen.Id("Source"), jen.Qual(runtime, "NewPostgresSource").Call(jen.Id("pool"), jen.Id("events")),
+			jen.Id("Source"), jen.Qual(runtime, "NewPostgresSource").Call(jen.Id("pool"), o("events")),
 			jen.Id("Types"), jen.Qual(reg.Package.Path, "EventTypes").Call(),
 			jen.Id("Registrations"), jen.Id("registrations"),
+			jen.Id("Lease"), o("lease"),
+			jen.Id("PollInterval"), o("poll"),
 		)),
-		jen.If(jen.Err().Op(":=").Id("runner").Dot("Setup").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Err().Op(":=").Id("runner").Dot("Setup").Call(jen.Id("ctx")), errNil).Block(jen.Return(jen.Err())),
 		jen.Switch().Block(
-			jen.Case(jen.Id("status")).Block(
-				jen.List(jen.Id("statuses"), jen.Err()).Op(":=").Id("runner").Dot("Status").Call(jen.Id("ctx")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-				jen.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("statuses")).Block(
-					jen.Qual("fmt", "Printf").Call(jen.Lit("%-30s position %d, head %d, lag %d\n"),
-						jen.Id("s").Dot("Name"), jen.Id("s").Dot("Position"), jen.Id("s").Dot("Head"), jen.Id("s").Dot("Lag")),
-				),
+			jen.Case(o("status")).Block(
+				jen.Return(jen.Id("printStatus").Call(jen.Id("ctx"), jen.Id("runner"))),
+			),
+			jen.Case(o("waiting")).Block(
+				jen.Return(jen.Id("wait").Call(jen.Id("ctx"), jen.Id("runner"), jen.Id("o"))),
+			),
+			jen.Case(o("rebuild").Op("!=").Lit("")).Block(
+				jen.If(jen.Err().Op(":=").Id("runner").Dot("Rebuild").Call(jen.Id("ctx"), o("rebuild")), errNil).Block(jen.Return(jen.Err())),
+				printf(jen.Lit("%s: rebuilt\n"), o("rebuild")),
 				jen.Return(jen.Nil()),
 			),
-			jen.Case(jen.Id("rebuild").Op("!=").Lit("")).Block(
-				jen.Return(jen.Id("runner").Dot("Rebuild").Call(jen.Id("ctx"), jen.Id("rebuild"))),
+			jen.Case(o("retryParked").Op("!=").Lit("")).Block(
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("runner").Dot("RetryParked").Call(jen.Id("ctx"), o("retryParked")),
+				printf(jen.Lit("%s: %d parked events applied\n"), o("retryParked"), jen.Id("n")),
+				jen.Return(jen.Err()),
 			),
 		),
 		jen.Return(jen.Id("runner").Dot("Run").Call(jen.Id("ctx"))),
 	)
-	return f
+	f.Line()
+
+	f.Add(doc("printStatus prints where each projection stands, and returns an error naming the projections that have stopped."))
+	f.Func().Id("printStatus").Params(jen.Id("ctx").Qual("context", "Context"), runnerParam.Clone()).Error().Block(
+		jen.List(jen.Id("statuses"), jen.Err()).Op(":=").Id("runner").Dot("Status").Call(jen.Id("ctx")),
+		jen.If(errNil).Block(jen.Return(jen.Err())),
+		jen.Var().Id("stopped").Index().String(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("statuses")).Block(
+			printf(jen.Lit("%s: %s, position %d, head %d, lag %d events (%.1fs), %d parked\n"),
+				jen.Line().Add(s("Name")), s("State"), s("Position"), s("Head"), s("Lag"), s("LagTime").Dot("Seconds").Call(), s("Parked")),
+			jen.If(s("HolderPID").Op("!=").Lit(0)).Block(
+				jen.Id("holder").Op(":=").Qual("fmt", "Sprintf").Call(jen.Lit("backend pid %d"), s("HolderPID")),
+				jen.If(s("Holder").Op("!=").Lit("")).Block(
+					jen.Id("holder").Op("=").Qual("fmt", "Sprintf").Call(jen.Lit("%s (backend pid %d) since %s"),
+						s("Holder"), s("HolderPID"), rfc3339(s("HeldSince"))),
+				),
+				printf(jen.Lit("  held by %s\n"), jen.Id("holder")),
+			),
+			jen.If(s("State").Op("==").Qual(runtime, "Stopped")).Block(
+				jen.Id("stopped").Op("=").Append(jen.Id("stopped"), s("Name")),
+			),
+			jen.If(jen.Id("f").Op(":=").Add(s("Failure")), jen.Id("f").Op("!=").Nil()).Block(
+				printf(jen.Lit("  stopped at position %d (topic %q, aggregate %s, version %d) at %s: %s\n"),
+					jen.Line().Id("f").Dot("Event").Dot("Position"), jen.Id("f").Dot("Event").Dot("Topic"),
+					jen.Id("f").Dot("Event").Dot("AggregateID"), jen.Id("f").Dot("Event").Dot("Version"),
+					rfc3339(jen.Id("f").Dot("At")), jen.Id("f").Dot("Error")),
+			),
+			jen.If(jen.Id("b").Op(":=").Add(s("HeldBack")), jen.Id("b").Op("!=").Nil()).Block(
+				jen.Comment("Since is when this process first saw the transactions, a moment ago; when the oldest began says more."),
+				jen.Id("since").Op(":=").Id("b").Dot("Since"),
+				jen.Id("holders").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("b").Dot("Holders"))),
+				jen.For(jen.List(jen.Id("i"), jen.Id("h")).Op(":=").Range().Id("b").Dot("Holders")).Block(
+					jen.Id("holders").Index(jen.Id("i")).Op("=").Id("h").Dot("State").Comment("a prepared transaction, which has no session"),
+					jen.If(jen.Id("h").Dot("PID").Op("!=").Lit(0)).Block(
+						jen.Id("holders").Index(jen.Id("i")).Op("=").Qual("fmt", "Sprintf").Call(jen.Lit("pid %d (%s, %s)"),
+							jen.Id("h").Dot("PID"), jen.Qual("cmp", "Or").Call(jen.Id("h").Dot("Application"), jen.Lit("no application_name")), jen.Id("h").Dot("State")),
+					),
+					jen.If(jen.Op("!").Id("h").Dot("TransactionStart").Dot("IsZero").Call().Op("&&").Id("h").Dot("TransactionStart").Dot("Before").Call(jen.Id("since"))).Block(
+						jen.Id("since").Op("=").Id("h").Dot("TransactionStart"),
+					),
+				),
+				printf(jen.Lit("  held back since %s by %s\n"), rfc3339(jen.Id("since")), jen.Qual("strings", "Join").Call(jen.Id("holders"), jen.Lit(", "))),
+			),
+		),
+		jen.If(jen.Len(jen.Id("stopped")).Op(">").Lit(0)).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(
+				jen.Lit("stopped: %s; fix the cause and restart the runner, which tries the event again, or restart it with -park %s"),
+				jen.Line().Qual("strings", "Join").Call(jen.Id("stopped"), jen.Lit(", ")), jen.Qual("strings", "Join").Call(jen.Id("stopped"), jen.Lit(",")))),
+		),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+
+	f.Add(doc("wait waits until each projection of o.only, or every one, has reached o.position, for o.timeout at most."))
+	f.Func().Id("wait").Params(jen.Id("ctx").Qual("context", "Context"), runnerParam.Clone(), jen.Id("o").Id("options")).Error().Block(
+		jen.If(o("timeout").Op(">").Lit(0)).Block(
+			jen.Var().Id("cancel").Qual("context", "CancelFunc"),
+			jen.List(jen.Id("ctx"), jen.Id("cancel")).Op("=").Qual("context", "WithTimeout").Call(jen.Id("ctx"), o("timeout")),
+			jen.Defer().Id("cancel").Call(),
+		),
+		jen.Id("names").Op(":=").Add(o("only")),
+		jen.If(jen.Len(jen.Id("names")).Op("==").Lit(0)).Block(
+			jen.For(jen.List(jen.Id("_"), jen.Id("r")).Op(":=").Range().Id("runner").Dot("Registrations")).Block(
+				jen.Id("names").Op("=").Append(jen.Id("names"), jen.Id("r").Dot("Name")),
+			),
+		),
+		jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Id("names")).Block(
+			jen.Err().Op(":=").Id("runner").Dot("Wait").Call(jen.Id("ctx"), jen.Id("name"), o("position")),
+			jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual("context", "DeadlineExceeded"))).Block(
+				jen.Return(jen.Qual("fmt", "Errorf").Call(
+					jen.Lit("timed out after %s: %w (projections -status shows where each projection stands)"), o("timeout"), jen.Err())),
+			),
+			jen.If(errNil).Block(jen.Return(jen.Err())),
+		),
+		jen.Return(jen.Nil()),
+	)
+}
+
+// rawString writes s as a raw string literal, which keeps a text of many
+// lines readable in the source; as an interpreted one if s holds a
+// backquote.
+func rawString(s string) jen.Code {
+	if strings.Contains(s, "`") {
+		return jen.Lit(s)
+	}
+	return jen.Op("`" + s + "`")
 }
