@@ -161,6 +161,10 @@ LIMIT $4`
 // just started has seen no writer end yet, so it holds readers back to
 // their own position while any transaction that wrote events is open.
 func (s *PostgresSource) Backlog(ctx context.Context, after int64, topics []string) (Backlog, error) {
+	// A missing table is reported as describe words it, with what to do.
+	if _, err := s.describe(ctx); err != nil {
+		return Backlog{}, err
+	}
 	var b Backlog
 	var oldest *time.Time
 	query := `SELECT (SELECT coalesce(max(position), 0) FROM ` + s.name + `), count(*), min(recorded_at)

@@ -316,7 +316,7 @@ FROM projgen_dead_letters WHERE projection = $1 ORDER BY position`, name)
 		return applied, fmt.Errorf("retry parked events of %q: %w", name, err)
 	}
 	if len(failures) > 0 {
-		return applied, fmt.Errorf("retry parked events of %q: %d aggregates still fail; the first: %w", name, len(failures), failures[0])
+		return applied, fmt.Errorf("retry parked events of %q: the events of %d aggregate(s) still fail; the first: %w", name, len(failures), failures[0])
 	}
 	r.logger().Info("parked events applied", "projection", name, "events", applied)
 	return applied, nil
