@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -22,8 +23,11 @@ import (
 // Meta is what the event store records about an event besides its payload.
 type Meta struct {
 	// AggregateID identifies the stream the event belongs to. It is a
-	// string so that both uuid and text stream ids fit; the generated SQL
-	// casts it to the key column's type.
+	// string so that both uuid and text stream ids fit. Generated read
+	// models pass it as a parameter of the column's type: a text column
+	// stores it as it is, and before writing to a uuid column they check
+	// it with CheckUUID, which returns an *EventError for an ID that is
+	// not a UUID.
 	AggregateID string
 	// Version is the aggregate's version after this event, starting at 1.
 	// Read models store it and ignore any event whose version is not newer,
@@ -126,6 +130,18 @@ func (e *EventError) Error() string {
 
 // Unwrap returns the cause.
 func (e *EventError) Unwrap() error { return e.Err }
+
+// CheckUUID returns an *EventError naming the event of meta when its
+// AggregateID is not a UUID, which column, a uuid column, needs. Generated
+// read models call it before they write: PostgreSQL would refuse the ID
+// with a bare invalid_text_representation error (22P02) that names neither
+// the event nor the column.
+func CheckUUID(meta Meta, column string) error {
+	if err := uuid.Validate(meta.AggregateID); err != nil {
+		return &EventError{Meta: meta, Err: fmt.Errorf("aggregate ID %q does not fit the uuid column %s: %w", meta.AggregateID, column, err)}
+	}
+	return nil
+}
 
 // JSON makes pgx encode a value as JSON whatever its dynamic type.
 // Generated read models wrap interface-typed fields in it: pgx takes a

@@ -135,3 +135,16 @@ func TestEventError(t *testing.T) {
 		t.Errorf("EventError does not unwrap to ErrNilPayload")
 	}
 }
+
+func TestCheckUUID(t *testing.T) {
+	meta := projection.Meta{AggregateID: "6f1c2a3e-0000-4000-8000-000000000001", Position: 7, Topic: "a"}
+	if err := projection.CheckUUID(meta, "things.aggregate_id"); err != nil {
+		t.Errorf("CheckUUID(%q) = %v, want nil", meta.AggregateID, err)
+	}
+	meta.AggregateID = "order-42"
+	err := projection.CheckUUID(meta, "things.aggregate_id")
+	var ee *projection.EventError
+	if !errors.As(err, &ee) || ee.Meta.Position != 7 || !strings.Contains(err.Error(), "order-42") || !strings.Contains(err.Error(), "things.aggregate_id") {
+		t.Errorf("CheckUUID(%q) = %v, want an *EventError naming the event, the ID and the column", meta.AggregateID, err)
+	}
+}

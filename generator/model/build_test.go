@@ -91,6 +91,15 @@ const accountsSQL = `CREATE TABLE "accounts" (
 CREATE INDEX "accounts_created_at_idx" ON "accounts" ("created_at");
 `
 
+// accountsTombstonesSQL creates the tombstone table of accounts, whose
+// Closed event deletes rows.
+const accountsTombstonesSQL = `
+CREATE TABLE "accounts_tombstones" (
+    "aggregate_id" text PRIMARY KEY,
+    "aggregate_version" bigint NOT NULL
+);
+`
+
 func TestBuildTable(t *testing.T) {
 	t.Parallel()
 	m, err := build(t, nil, accountProjection())
@@ -241,9 +250,13 @@ func TestBuildMigrations(t *testing.T) {
 		{"empty directory", nil, []string{
 			"1_create_accounts bank/account/migrations/000001_create_accounts.up.sql bank/account/migrations/000001_create_accounts.down.sql",
 		}},
-		{"table already created", existing(accountsSQL), nil},
-		{"a column missing", existing(strings.Replace(accountsSQL, "    \"nickname\" text,\n", "", 1)), []string{
+		{"table already created", existing(accountsSQL + accountsTombstonesSQL), nil},
+		{"a column missing", existing(strings.Replace(accountsSQL, "    \"nickname\" text,\n", "", 1) + accountsTombstonesSQL), []string{
 			"2_add_nickname_to_accounts bank/account/migrations/000002_add_nickname_to_accounts.up.sql bank/account/migrations/000002_add_nickname_to_accounts.down.sql",
+		}},
+		// A table created by a projgen that kept no tombstones gets them.
+		{"tombstones missing", existing(accountsSQL), []string{
+			"2_create_accounts_tombstones bank/account/migrations/000002_create_accounts_tombstones.up.sql bank/account/migrations/000002_create_accounts_tombstones.down.sql",
 		}},
 	}
 	for _, tt := range tests {

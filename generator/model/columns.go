@@ -148,7 +148,12 @@ func scalar(t *load.Type) (string, bool) {
 		return "integer", true
 	case load.Uint, load.Uint64:
 		return "numeric(20)", true
-	case load.Float32, load.Float64:
+	case load.Float32:
+		// real holds exactly the values a float32 does: stored as double
+		// precision, 0.1 would read back as 0.10000000149011612 and
+		// WHERE x = 0.1 would match nothing.
+		return "real", true
+	case load.Float64:
 		return "double precision", true
 	}
 	return "", false
@@ -159,7 +164,7 @@ func scalar(t *load.Type) (string, bool) {
 // them (NULL elements); not jsonb, bytea or nested arrays.
 func isArrayElem(t *load.Type, ct ColumnType) bool {
 	switch ct.SQL {
-	case "text", "boolean", "bigint", "integer", "numeric(20)", "double precision", "timestamptz", "uuid":
+	case "text", "boolean", "bigint", "integer", "numeric(20)", "real", "double precision", "timestamptz", "uuid":
 	default:
 		return false
 	}

@@ -59,8 +59,8 @@ func TestMapType(t *testing.T) {
 		// uint, uint64 → numeric(20)
 		{"uint", basic(load.Uint), "numeric(20)", false, model.AsIs},
 		{"uint64", basic(load.Uint64), "numeric(20)", false, model.AsIs},
-		// float32/float64 → double precision
-		{"float32", basic(load.Float32), "double precision", false, model.AsIs},
+		// float32 → real, which holds its values exactly; float64 → double precision
+		{"float32", basic(load.Float32), "real", false, model.AsIs},
 		{"float64", basic(load.Float64), "double precision", false, model.AsIs},
 		// time.Time → timestamptz, before the struct → jsonb rule
 		{"time.Time", timeTime(), "timestamptz", false, model.AsIs},

@@ -145,12 +145,21 @@ func (b *builder) plan(md *MigrationDir, ps []*Projection) {
 		name    string
 		changes []schema.Change
 	}
+	// A table and its tombstone table change in one migration: neither
+	// works without the other.
 	var steps []step
+	wanted := map[string]bool{}
 	for _, t := range md.Tables {
-		steps = append(steps, step{table: t, name: t.Name, changes: schema.Diff(current.Table(t.Name), t.Schema())})
+		st := step{table: t, name: t.Name, changes: schema.Diff(current.Table(t.Name), t.Schema())}
+		wanted[t.Name] = true
+		if ts := t.Tombstones; ts != nil {
+			st.changes = append(st.changes, schema.Diff(current.Table(ts.Name), ts.Schema())...)
+			wanted[ts.Name] = true
+		}
+		steps = append(steps, st)
 	}
 	for _, ct := range current.Tables {
-		if !slices.ContainsFunc(md.Tables, func(t *Table) bool { return t.Name == ct.Name }) {
+		if !wanted[ct.Name] {
 			steps = append(steps, step{name: ct.Name, changes: schema.Diff(ct, nil)})
 		}
 	}
@@ -213,8 +222,9 @@ func (b *builder) destructiveError(md *MigrationDir, t *Table, table string, cha
 
 // migrationName names a migration after what it does.
 func migrationName(table string, changes []schema.Change) string {
-	if len(changes) == 1 && changes[0].Kind == schema.CreateTable {
-		return "create_" + table
+	if !slices.ContainsFunc(changes, func(c schema.Change) bool { return c.Kind != schema.CreateTable }) {
+		// A new table with its tombstones, or the tombstones alone.
+		return "create_" + changes[0].Table.Name
 	}
 	if len(changes) == 1 && changes[0].Kind == schema.DropTable {
 		return "drop_" + table

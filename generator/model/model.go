@@ -135,6 +135,11 @@ type Method struct {
 	ByAggregate bool
 	// KeyParam is the parameter that keys the row in a field-keyed table.
 	KeyParam *Param
+	// UUIDColumn is the uuid column the aggregate ID is written to or
+	// matched by, nil when there is none. The method checks the ID first
+	// (projection.CheckUUID), so that one that is not a UUID is an error
+	// naming the event rather than a bare SQL error.
+	UUIDColumn *Column
 }
 
 // Param is one parameter of a read-model method, taken from the event.
@@ -218,6 +223,14 @@ type Table struct {
 	// a field, which events of several aggregates may touch, since only the
 	// global position orders those. Append-only tables need none.
 	Guard *Column
+	// Tombstones is the table that keeps the key and guard of each
+	// deleted row, nil when no event deletes rows. A deleted row leaves
+	// nothing for the guard to compare with, so without it an older
+	// event replayed after the delete would insert the row again; with
+	// it, inserts skip keys whose tombstone is as new as the event.
+	// Readers see a table without the deleted rows, and no column to
+	// filter on.
+	Tombstones *Table
 }
 
 // Column lookup by name.

@@ -60,8 +60,32 @@ func (t *tableBuilder) build() bool {
 	}
 	t.nullability()
 	t.indexes()
+	t.tombstones()
 	return t.ok
 }
+
+// TombstoneSuffix ends the name of a table's tombstone table.
+const TombstoneSuffix = "_tombstones"
+
+// tombstones gives a table whose events delete rows its tombstone table
+// (see Table.Tombstones): the key column and the guard column, nothing
+// else.
+func (t *tableBuilder) tombstones() {
+	if t.table.Guard == nil || !slices.ContainsFunc(t.p.Methods, func(m *Method) bool { return m.Op == config.Delete }) {
+		return
+	}
+	name := t.table.Name + TombstoneSuffix
+	if len(name) > maxIdentifier {
+		t.errorf(t.pp+".table", "table name %q is too long for its tombstone table %q: PostgreSQL names have at most %d bytes", t.table.Name, name, maxIdentifier)
+		return
+	}
+	key, guard := *t.table.Key, *t.table.Guard
+	key.Default, guard.Default = "", ""
+	t.table.Tombstones = &Table{Name: name, Key: &key, KeyFrom: t.table.KeyFrom, Columns: []*Column{&key, &guard}, Guard: &guard}
+}
+
+// maxIdentifier is the length past which PostgreSQL truncates names.
+const maxIdentifier = 63
 
 func (t *tableBuilder) addColumn(c *Column, origin string) *Column {
 	t.table.Columns = append(t.table.Columns, c)
@@ -250,6 +274,13 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 			m.Writes = append(m.Writes, &Write{Column: c, Source: src})
 		}
 	}
+	defer func() {
+		for _, w := range m.Writes {
+			if w.Source == FromAggregateID && w.Column.SQLType == "uuid" {
+				m.UUIDColumn = w.Column
+			}
+		}
+	}()
 	switch m.Op {
 	case config.Delete:
 		if g := t.table.Guard; g != nil && g.Role == PositionColumn {
@@ -463,9 +494,9 @@ func constantFits(v any, sqlType string) bool {
 	case bool:
 		return sqlType == "boolean"
 	case int64:
-		return slices.Contains([]string{"bigint", "integer", "numeric(20)", "double precision"}, sqlType)
+		return slices.Contains([]string{"bigint", "integer", "numeric(20)", "real", "double precision"}, sqlType)
 	case float64:
-		return slices.Contains([]string{"double precision", "numeric(20)"}, sqlType)
+		return slices.Contains([]string{"real", "double precision", "numeric(20)"}, sqlType)
 	case string:
 		return slices.Contains([]string{"text", "uuid", "timestamptz", "inet", "cidr"}, sqlType)
 	}

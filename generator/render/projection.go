@@ -147,14 +147,34 @@ func (r *renderer) condition(e ast.Expr) jen.Code {
 	return jen.Null()
 }
 
-// postgres renders the Postgres read model: one parameterized,
-// version-guarded statement per method.
+// postgresDoc is the Postgres read model's doc comment: what guards its
+// statements, as the table really has it.
+func postgresDoc(p *model.Projection) string {
+	n, t := p.Names, p.Table
+	d := fmt.Sprintf("%s implements %s on the PostgreSQL table %s. Every statement takes its values as parameters", n.Postgres, n.ReadModel, t.Name)
+	switch {
+	case t.Guard == nil:
+		d += ", and adds a row per event keyed by its position, so that replaying an event adds nothing."
+		return d
+	case t.Guard.Role == model.PositionColumn:
+		d += fmt.Sprintf(" and changes a row only for an event newer than the row's %s, the position of its last event "+
+			"(events of several aggregates may change one row, and only the position orders them)", t.Guard.Name)
+	default:
+		d += fmt.Sprintf(" and changes a row only for an event newer than the row's %s", t.Guard.Name)
+	}
+	if t.Tombstones != nil {
+		d += fmt.Sprintf(". A deleted row leaves its key and %s in %s, and an insert skips a key whose tombstone is as new "+
+			"as its event, so that an older event replayed after a delete does not bring the row back", t.Guard.Name, t.Tombstones.Name)
+	}
+	return d + ". Replaying an event changes nothing."
+}
+
+// postgres renders the Postgres read model: one parameterized, guarded
+// statement per method.
 func (r *renderer) postgres(p *model.Projection) *jen.File {
 	f := r.newFile(p.Package, p)
 	n := p.Names
-	f.Add(doc(fmt.Sprintf("%s implements %s on the PostgreSQL table %s. Every statement takes its values as "+
-		"parameters and is guarded by the aggregate version, so that replaying an event changes nothing.",
-		n.Postgres, n.ReadModel, p.Table.Name)))
+	f.Add(doc(postgresDoc(p)))
 	f.Type().Id(n.Postgres).Struct(jen.Id("db").Qual(runtime, "DBTX"))
 	f.Line()
 	f.Var().Id("_").Id(n.ReadModel).Op("=").Parens(jen.Op("*").Id(n.Postgres)).Parens(jen.Nil())
@@ -176,16 +196,26 @@ func (r *renderer) postgres(p *model.Projection) *jen.File {
 			call = append(call, writeValue(w))
 		}
 		f.Add(doc(methodDoc(p, m)))
-		f.Func().Params(jen.Id("m").Op("*").Id(n.Postgres)).Id(m.Name).Params(params(m)...).Error().Block(
-			jen.Const().Id("query").Op("=").Op("`"+sql+"`"),
-			jen.If(
+		var check []jen.Code
+		if c := m.UUIDColumn; c != nil {
+			check = []jen.Code{jen.If(
+				jen.Err().Op(":=").Qual(runtime, "CheckUUID").Call(jen.Id("meta"), jen.Lit(p.Table.Name+"."+c.Name)),
+				jen.Err().Op("!=").Nil(),
+			).Block(jen.Return(jen.Err()))}
+		}
+		f.Func().Params(jen.Id("m").Op("*").Id(n.Postgres)).Id(m.Name).Params(params(m)...).Error().BlockFunc(func(g *jen.Group) {
+			for _, c := range check {
+				g.Add(c)
+			}
+			g.Const().Id("query").Op("=").Op("`" + sql + "`")
+			g.If(
 				jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("m").Dot("db").Dot("Exec").Call(call...),
 				jen.Err().Op("!=").Nil(),
 			).Block(
 				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s: %%w", p.Table.Name, m.Name)), jen.Err())),
-			),
-			jen.Return(jen.Nil()),
-		)
+			)
+			g.Return(jen.Nil())
+		})
 	}
 	return f
 }

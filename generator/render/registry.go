@@ -27,7 +27,12 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 				g.Line().Add(keyed(jen.Null(),
 					jen.Id("Name"), jen.Lit(p.Name),
 					jen.Id("Topics"), topics,
-					jen.Id("Tables"), jen.Index().String().Values(jen.Lit(p.Table.Name)),
+					jen.Id("Tables"), jen.Index().String().ValuesFunc(func(g *jen.Group) {
+						g.Lit(p.Table.Name)
+						if p.Table.Tombstones != nil {
+							g.Lit(p.Table.Tombstones.Name)
+						}
+					}),
 					jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
 						jen.Return(jen.Qual(pkg, p.Names.NewProjection).Call(jen.Qual(pkg, p.Names.NewPostgres).Call(jen.Id("db")))),
 					),

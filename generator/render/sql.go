@@ -38,6 +38,12 @@ func (s *sqlTemplates) execute(name string, data any) (string, error) {
 // statement is what the statement templates receive.
 type statement struct {
 	Table, Key, Guard string
+	// Tombstones is the table's tombstone table, empty when it has none,
+	// and RowKey the table's key column, which it keeps. Key is the
+	// column a statement matches rows by: RowKey, or aggregate_id for a
+	// statement on every row of an aggregate (ByAggregate).
+	Tombstones, RowKey string
+	ByAggregate        bool
 	// Columns and Values are the inserted columns and their $n, in order.
 	Columns, Values []string
 	// Updates are the columns an upsert updates on conflict.
@@ -79,6 +85,10 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 	if g := p.Table.Guard; g != nil {
 		st.Guard = q(g.Name)
 	}
+	st.RowKey, st.ByAggregate = q(p.Table.Key.Name), m.ByAggregate
+	if ts := p.Table.Tombstones; ts != nil {
+		st.Tombstones = q(ts.Name)
+	}
 	var name string
 	switch m.Op {
 	case config.Insert, config.Append:
@@ -86,10 +96,19 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 		if m.Op == config.Append {
 			name = "append"
 		}
-		for _, w := range m.Writes {
+		for i, w := range m.Writes {
+			v := value(w)
 			st.Columns = append(st.Columns, q(w.Column.Name))
-			st.Values = append(st.Values, value(w))
-			if w.Column.Role != model.KeyColumn && w.Column.Role != model.CreatedColumn && w.Column.Role != model.AggregateColumn {
+			st.Values = append(st.Values, v)
+			switch {
+			case i == 0:
+				st.KeyValue = v
+			case w.Column == p.Table.Guard:
+				st.GuardValue = v
+			}
+			// The owner of a row keyed by a field (aggregate_id) is
+			// the aggregate of its latest event, so it is updated too.
+			if w.Column.Role != model.KeyColumn && w.Column.Role != model.CreatedColumn {
 				st.Updates = append(st.Updates, q(w.Column.Name))
 			}
 		}

@@ -434,11 +434,165 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	if table.AppendOnly {
 		body = append(body, jen.Qual(runtimeTest, "AssertCount").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(table.Name), jen.Lit(len(steps))))
 	}
+	body = append(body, r.notAUUID(p, s, steps)...)
+	body = append(body, r.newOwner(p, s, steps, key)...)
 	f.Add(doc(fmt.Sprintf("Test%s applies each method of the read model to a fresh schema, with the migrations "+
 		"applied, and checks the table's rows after each. It needs a database: set %s to run it.",
 		n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
 	f.Func().Id("Test" + n.Postgres).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+	f.Line()
+	r.replayTest(f, p, steps)
 	return f
+}
+
+// replayTest renders the test that the projection, over the Postgres read
+// model, is replay-safe: its events, the steps of the Postgres test on one
+// row, are applied once in order, and then replayed, alone, as prefixes,
+// twice over and out of order, by projectiontest.ReplaySafe, which fails
+// when any table changes.
+func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
+	n := p.Names
+	s := &sampler{n: 2000}
+	body := []jen.Code{
+		jen.Id("pool").Op(":=").Qual(runtimeTest, "Open").Call(jen.Id("t"), jen.Lit("migrations")),
+		jen.Id("aggregateID").Op(":=").Lit(sampleAggregateID(p.KeyType, 1)),
+	}
+	for _, st := range steps {
+		if kp := st.method.KeyParam; kp != nil {
+			smp := s.next(kp.Type, "rowKey")
+			body = append(append(body, smp.pre...), jen.Id("rowKey").Op(":=").Add(smp.value))
+			break
+		}
+	}
+	body = append(body, jen.Var().Id("events").Index().Qual(runtime, "Event"))
+	for _, st := range steps {
+		m := st.method
+		var holds map[string]model.Sample
+		if m.When != nil {
+			holds = m.When.Holds
+		}
+		var block []jen.Code
+		for _, prm := range m.Params {
+			if prm == m.KeyParam {
+				block = append(block, jen.Id(prm.Name).Op(":=").Id("rowKey"))
+				continue
+			}
+			smp := s.next(prm.Type, prm.Name)
+			if v, ok := holds[fieldName(prm)]; ok && prm.Field != nil {
+				smp = sampleFor(s, prm.Type, prm.Name, v)
+			}
+			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+		}
+		block = append(block, eventValue(s, m, holds)...)
+		block = append(block, jen.Id("events").Op("=").Append(jen.Id("events"), jen.Qual(runtime, "Event").Values(jen.Dict{
+			jen.Id("Meta"): metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic),
+			jen.Id("Data"): jen.Id("data"),
+		})))
+		body = append(body, doc(fmt.Sprintf("%s at version %d.", eventRef(p, m.Event), st.version)), jen.Block(block...))
+	}
+	tables := []jen.Code{jen.Lit(p.Table.Name)}
+	if ts := p.Table.Tombstones; ts != nil {
+		tables = append(tables, jen.Lit(ts.Name))
+	}
+	newProjection := jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
+		jen.Return(jen.Id(n.NewProjection).Call(jen.Id(n.NewPostgres).Call(jen.Id("db")))),
+	)
+	body = append(body, jen.Qual(runtimeTest, "ReplaySafe").Call(append([]jen.Code{jen.Id("t"), jen.Id("pool"), newProjection, jen.Id("events")}, tables...)...))
+	f.Add(doc(fmt.Sprintf("Test%sIsReplaySafe applies the projection's events to one row of %s, through %s, "+
+		"then replays them alone, as prefixes, twice over and out of order: no table may change. "+
+		"It needs a database: set %s to run it.", n.Postgres, p.Table.Name, n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
+	f.Func().Id("Test" + n.Postgres + "IsReplaySafe").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+}
+
+// notAUUID renders, for a method that writes the aggregate ID to a uuid
+// column, a call with an ID that is not a UUID: it must fail with an
+// *projection.EventError that names the event, before any SQL is sent.
+func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen.Code {
+	var m *model.Method
+	for _, st := range steps {
+		if st.method.UUIDColumn != nil {
+			m = st.method
+			break
+		}
+	}
+	if m == nil {
+		return nil
+	}
+	block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Lit("not-a-uuid"), 1, 999, m.Topic))}
+	args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+	for _, prm := range m.Params {
+		if prm == m.KeyParam {
+			args = append(args, jen.Id("rowKey"))
+			continue
+		}
+		smp := s.next(prm.Type, prm.Name)
+		block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+		args = append(args, jen.Id(prm.Name))
+	}
+	block = append(block,
+		jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...),
+		jen.Var().Id("eventErr").Op("*").Qual(runtime, "EventError"),
+		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("eventErr")).Op("||").Id("eventErr").Dot("Meta").Dot("Position").Op("!=").Lit(999)).Block(
+			jen.Id("t").Dot("Errorf").Call(jen.Lit(m.Name+" with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event"), jen.Err()),
+		),
+	)
+	return []jen.Code{
+		doc(fmt.Sprintf("%s with an aggregate ID that is not a UUID, which %s.%s holds: an error naming the event.",
+			eventRef(p, m.Event), p.Table.Name, m.UUIDColumn.Name)),
+		jen.Block(block...),
+	}
+}
+
+// newOwner renders, for a table keyed by an event field, the row's key
+// inserted by other aggregates, later than every step: the row belongs to
+// the aggregate of its latest event, and a tombstone older than the event
+// does not hold it back.
+func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key jen.Dict) []jen.Code {
+	if p.Table.KeyFrom != config.KeyField {
+		return nil
+	}
+	var insert *model.Method
+	for _, st := range steps {
+		if st.method.Op == config.Insert && st.method.KeyParam != nil {
+			insert = st.method
+			break
+		}
+	}
+	if insert == nil {
+		return nil
+	}
+	var out []jen.Code
+	// Aggregate 2 inserts the row anew, and aggregate 3 then takes it
+	// over: the upsert must move its owner, not only its version.
+	for i, owner := range []int{2, 3} {
+		position := 100 + len(steps) + 1 + i
+		other := jen.Lit(sampleAggregateID(p.KeyType, owner))
+		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(other, 1, position, insert.Topic))}
+		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+		for _, prm := range insert.Params {
+			if prm == insert.KeyParam {
+				args = append(args, jen.Id("rowKey"))
+				continue
+			}
+			smp := s.next(prm.Type, prm.Name)
+			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+			args = append(args, jen.Id(prm.Name))
+		}
+		block = append(block,
+			jen.If(jen.Err().Op(":=").Id("readModel").Dot(insert.Name).Call(args...), jen.Err().Op("!=").Nil()).Block(
+				jen.Id("t").Dot("Fatalf").Call(jen.Lit(insert.Name+" (another aggregate): %v"), jen.Err()),
+			),
+			jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),
+				jen.Qual(runtimeTest, "Row").Values(key),
+				jen.Qual(runtimeTest, "Row").Values(jen.Dict{
+					jen.Lit(model.AggregateIDColumn):  other,
+					jen.Lit(model.PositionColumnName): jen.Lit(int64(position)),
+				})),
+		)
+		out = append(out, doc(fmt.Sprintf("%s from aggregate %d, after every event above: the row is that aggregate's now.",
+			eventRef(p, insert.Event), owner)), jen.Block(block...))
+	}
+	return out
 }
 
 // expected is the value a write leaves in its column, as the test writes

@@ -1,7 +1,8 @@
 // Package projectiontest helps the tests projgen generates, and hand-written
 // ones, run read models against a real PostgreSQL server: each test gets a
-// fresh schema with the projection's migrations applied, and can assert the
-// rows it expects.
+// fresh schema with the projection's migrations applied, can assert the
+// rows it expects, and can check that replaying events leaves the tables
+// as they were (ReplaySafe).
 //
 // The server is named by PROJGEN_TEST_DATABASE_URL. When it is unset, tests
 // skip with a message; when PROJGEN_REQUIRE_DB=1 is set as well, they fail,

@@ -46,7 +46,7 @@ func Registrations() []projection.Registration {
 				"catalog.product.price_changed",
 				"example.com/registry/catalog/product.Discontinued",
 			},
-			Tables: []string{"catalog_products"},
+			Tables: []string{"catalog_products", "catalog_products_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {
 				return product.NewProductProjection(product.NewPostgresProductReadModel(db))
 			},

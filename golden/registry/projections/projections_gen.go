@@ -38,7 +38,7 @@ func Registrations() []projection.Registration {
 				"example.com/registry/github/installation.Unsuspended",
 				"example.com/registry/github/installation.Deleted",
 			},
-			Tables: []string{"installations"},
+			Tables: []string{"installations", "installations_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},

@@ -23,7 +23,7 @@ func Registrations() []projection.Registration {
 				"example.com/registry/widget/endpoint.Created",
 				"example.com/registry/widget/endpoint.Deactivated",
 			},
-			Tables: []string{"active_endpoints"},
+			Tables: []string{"active_endpoints", "active_endpoints_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {
 				return endpoint.NewActiveEndpointProjection(endpoint.NewPostgresActiveEndpointReadModel(db))
 			},
@@ -34,7 +34,7 @@ func Registrations() []projection.Registration {
 				"example.com/registry/github/installation.RepositoryAdded",
 				"example.com/registry/github/installation.RepositoryRemoved",
 			},
-			Tables: []string{"github_repositories"},
+			Tables: []string{"github_repositories", "github_repositories_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {
 				return repository.NewGithubRepositoryProjection(repository.NewPostgresGithubRepositoryReadModel(db))
 			},
@@ -47,7 +47,7 @@ func Registrations() []projection.Registration {
 				"example.com/registry/github/installation.Unsuspended",
 				"example.com/registry/github/installation.Deleted",
 			},
-			Tables: []string{"installations"},
+			Tables: []string{"installations", "installations_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},

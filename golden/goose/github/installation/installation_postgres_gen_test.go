@@ -4,6 +4,7 @@ package installation
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -145,4 +146,99 @@ func TestPostgresInstallationReadModel(t *testing.T) {
 			projectiontest.AssertNoRow(t, pool, "installations", projectiontest.Row{"aggregate_id": aggregateID})
 		}
 	}
+	// Created with an aggregate ID that is not a UUID, which
+	// installations.aggregate_id holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/github/installation.Created",
+		}
+		installationID := int64(1104)
+		accountLogin := "account-login-1005"
+		tenantID := "tenant-id-1006"
+		err := readModel.CreateInstallation(ctx, meta, installationID, accountLogin, tenantID)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("CreateInstallation with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+}
+
+// TestPostgresInstallationReadModelIsReplaySafe applies the projection's
+// events to one row of installations, through
+// PostgresInstallationReadModel, then replays them alone, as prefixes,
+// twice over and out of order: no table may change. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	var events []projection.Event
+	// Created at version 1.
+	{
+		installationID := int64(2101)
+		accountLogin := "account-login-2002"
+		tenantID := "tenant-id-2003"
+		var data Created
+		data.InstallationID = installationID
+		data.AccountLogin = accountLogin
+		data.TenantID = tenantID
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Created",
+			},
+		})
+	}
+	// Suspended at version 2.
+	{
+		var data Suspended
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Suspended",
+			},
+		})
+	}
+	// Unsuspended at version 3.
+	{
+		var data Unsuspended
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    103,
+				Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Unsuspended",
+			},
+		})
+	}
+	// Deleted at version 4.
+	{
+		var data Deleted
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     4,
+				Position:    104,
+				Timestamp:   time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Deleted",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewInstallationProjection(NewPostgresInstallationReadModel(db))
+	}, events, "installations", "installations_tombstones")
 }

@@ -11,8 +11,11 @@ import (
 
 // PostgresProductReadModel implements ProductReadModel on the PostgreSQL
 // table catalog_products. Every statement takes its values as parameters
-// and is guarded by the aggregate version, so that replaying an event
-// changes nothing.
+// and changes a row only for an event newer than the row's
+// aggregate_version. A deleted row leaves its key and aggregate_version in
+// catalog_products_tombstones, and an insert skips a key whose tombstone is
+// as new as its event, so that an older event replayed after a delete does
+// not bring the row back. Replaying an event changes nothing.
 type PostgresProductReadModel struct {
 	db projection.DBTX
 }
@@ -29,8 +32,12 @@ func NewPostgresProductReadModel(db projection.DBTX) *PostgresProductReadModel {
 // CreateProduct applies Created: it inserts the event's row into
 // catalog_products, or updates the row when it exists and is older.
 func (m *PostgresProductReadModel) CreateProduct(ctx context.Context, meta projection.Meta, sku string, name string, price int64) error {
+	if err := projection.CheckUUID(meta, "catalog_products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "catalog_products" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "sku", "name", "price")
-VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $4, $5, $6, $7
+WHERE NOT EXISTS (SELECT 1 FROM "catalog_products_tombstones" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
@@ -48,6 +55,9 @@ WHERE "catalog_products"."aggregate_version" < EXCLUDED."aggregate_version"`
 // ChangePrice applies PriceChanged: it sets the event's fields on its row
 // of catalog_products.
 func (m *PostgresProductReadModel) ChangePrice(ctx context.Context, meta projection.Meta, price int64) error {
+	if err := projection.CheckUUID(meta, "catalog_products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "catalog_products" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -61,10 +71,20 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 }
 
 // DiscontinueProduct applies Discontinued: it deletes its row from
-// catalog_products.
+// catalog_products and records the row's key in
+// catalog_products_tombstones.
 func (m *PostgresProductReadModel) DiscontinueProduct(ctx context.Context, meta projection.Meta) error {
-	const query = `DELETE FROM "catalog_products"
-WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if err := projection.CheckUUID(meta, "catalog_products.aggregate_id"); err != nil {
+		return err
+	}
+	const query = `WITH "deleted" AS (
+	DELETE FROM "catalog_products"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2
+)
+INSERT INTO "catalog_products_tombstones" ("aggregate_id", "aggregate_version")
+VALUES ($1, $2)
+ON CONFLICT ("aggregate_id") DO UPDATE SET "aggregate_version" = EXCLUDED."aggregate_version"
+WHERE "catalog_products_tombstones"."aggregate_version" < EXCLUDED."aggregate_version"`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version); err != nil {
 		return fmt.Errorf("catalog_products: DiscontinueProduct: %w", err)
 	}

@@ -4,6 +4,7 @@ package product
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -116,4 +117,86 @@ func TestPostgresProductReadModel(t *testing.T) {
 			projectiontest.AssertNoRow(t, pool, "catalog_products", projectiontest.Row{"aggregate_id": aggregateID})
 		}
 	}
+	// Created with an aggregate ID that is not a UUID, which
+	// catalog_products.aggregate_id holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/catalog/product.Created",
+		}
+		sku := "sku-1005"
+		name := "name-1006"
+		price := int64(1107)
+		err := readModel.CreateProduct(ctx, meta, sku, name, price)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("CreateProduct with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+}
+
+// TestPostgresProductReadModelIsReplaySafe applies the projection's events
+// to one row of catalog_products, through PostgresProductReadModel, then
+// replays them alone, as prefixes, twice over and out of order: no table
+// may change. It needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	var events []projection.Event
+	// Created at version 1.
+	{
+		sku := "sku-2001"
+		name := "name-2002"
+		price := int64(2103)
+		var data Created
+		data.SKU = sku
+		data.Name = name
+		data.Price = price
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/catalog/product.Created",
+			},
+		})
+	}
+	// PriceChanged at version 2.
+	{
+		price := int64(2104)
+		var data PriceChanged
+		data.Price = price
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "catalog.product.price_changed",
+			},
+		})
+	}
+	// Discontinued at version 3.
+	{
+		var data Discontinued
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    103,
+				Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/catalog/product.Discontinued",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewProductProjection(NewPostgresProductReadModel(db))
+	}, events, "catalog_products", "catalog_products_tombstones")
 }

@@ -20,6 +20,7 @@ type ProductReadModel interface {
 	// of catalog_products.
 	ChangePrice(ctx context.Context, meta projection.Meta, price int64) error
 	// DiscontinueProduct applies Discontinued: it deletes its row from
-	// catalog_products.
+	// catalog_products and records the row's key in
+	// catalog_products_tombstones.
 	DiscontinueProduct(ctx context.Context, meta projection.Meta) error
 }

@@ -12,8 +12,8 @@ import (
 
 // PostgresOrderHistoryReadModel implements OrderHistoryReadModel on the
 // PostgreSQL table order_histories. Every statement takes its values as
-// parameters and is guarded by the aggregate version, so that replaying an
-// event changes nothing.
+// parameters, and adds a row per event keyed by its position, so that
+// replaying an event adds nothing.
 type PostgresOrderHistoryReadModel struct {
 	db projection.DBTX
 }
@@ -36,6 +36,9 @@ func (m *PostgresOrderHistoryReadModel) RecordOrderPlaced(
 	total int64,
 	lines []Line,
 ) error {
+	if err := projection.CheckUUID(meta, "order_histories.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "order_histories" ("position", "aggregate_id", "aggregate_version", "created_at", "customer", "total", "lines")
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT ("position") DO NOTHING`
@@ -53,6 +56,9 @@ func (m *PostgresOrderHistoryReadModel) RecordOrderShipped(
 	carrier string,
 	shippedAt time.Time,
 ) error {
+	if err := projection.CheckUUID(meta, "order_histories.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "order_histories" ("position", "aggregate_id", "aggregate_version", "created_at", "carrier", "shipped_at")
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT ("position") DO NOTHING`
@@ -65,6 +71,9 @@ ON CONFLICT ("position") DO NOTHING`
 // RecordOrderCancelled applies Cancelled: it appends a row for the event to
 // order_histories.
 func (m *PostgresOrderHistoryReadModel) RecordOrderCancelled(ctx context.Context, meta projection.Meta, reason string) error {
+	if err := projection.CheckUUID(meta, "order_histories.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "order_histories" ("position", "aggregate_id", "aggregate_version", "created_at", "reason")
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ("position") DO NOTHING`

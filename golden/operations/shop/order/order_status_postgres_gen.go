@@ -12,8 +12,8 @@ import (
 
 // PostgresOrderStatusReadModel implements OrderStatusReadModel on the
 // PostgreSQL table order_statuses. Every statement takes its values as
-// parameters and is guarded by the aggregate version, so that replaying an
-// event changes nothing.
+// parameters and changes a row only for an event newer than the row's
+// aggregate_version. Replaying an event changes nothing.
 type PostgresOrderStatusReadModel struct {
 	db projection.DBTX
 }
@@ -30,6 +30,9 @@ func NewPostgresOrderStatusReadModel(db projection.DBTX) *PostgresOrderStatusRea
 // PlaceOrder applies Placed: it inserts the event's row into
 // order_statuses, or updates the row when it exists and is older.
 func (m *PostgresOrderStatusReadModel) PlaceOrder(ctx context.Context, meta projection.Meta, customer string, total int64) error {
+	if err := projection.CheckUUID(meta, "order_statuses.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "order_statuses" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "customer", "total_cents", "status")
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
@@ -49,6 +52,9 @@ WHERE "order_statuses"."aggregate_version" < EXCLUDED."aggregate_version"`
 // ShipOrder applies Shipped: it sets the event's fields on its row of
 // order_statuses.
 func (m *PostgresOrderStatusReadModel) ShipOrder(ctx context.Context, meta projection.Meta, carrier string, shippedAt time.Time) error {
+	if err := projection.CheckUUID(meta, "order_statuses.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "order_statuses" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -66,6 +72,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // MarkCancelled applies Cancelled: it sets status = 'cancelled', reason on
 // its row of order_statuses.
 func (m *PostgresOrderStatusReadModel) MarkCancelled(ctx context.Context, meta projection.Meta, reason string) error {
+	if err := projection.CheckUUID(meta, "order_statuses.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "order_statuses" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,

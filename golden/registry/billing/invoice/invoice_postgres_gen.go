@@ -12,9 +12,9 @@ import (
 )
 
 // PostgresInvoiceReadModel implements InvoiceReadModel on the PostgreSQL
-// table invoices. Every statement takes its values as parameters and is
-// guarded by the aggregate version, so that replaying an event changes
-// nothing.
+// table invoices. Every statement takes its values as parameters and
+// changes a row only for an event newer than the row's aggregate_version.
+// Replaying an event changes nothing.
 type PostgresInvoiceReadModel struct {
 	db projection.DBTX
 }

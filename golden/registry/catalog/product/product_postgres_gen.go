@@ -10,9 +10,9 @@ import (
 )
 
 // PostgresProductReadModel implements ProductReadModel on the PostgreSQL
-// table products. Every statement takes its values as parameters and is
-// guarded by the aggregate version, so that replaying an event changes
-// nothing.
+// table products. Every statement takes its values as parameters and
+// changes a row only for an event newer than the row's aggregate_version.
+// Replaying an event changes nothing.
 type PostgresProductReadModel struct {
 	db projection.DBTX
 }
@@ -29,6 +29,9 @@ func NewPostgresProductReadModel(db projection.DBTX) *PostgresProductReadModel {
 // CreateProduct applies Created: it inserts the event's row into products,
 // or updates the row when it exists and is older.
 func (m *PostgresProductReadModel) CreateProduct(ctx context.Context, meta projection.Meta, sku string, name string, price int64) error {
+	if err := projection.CheckUUID(meta, "products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "products" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "sku", "name", "price")
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
@@ -48,6 +51,9 @@ WHERE "products"."aggregate_version" < EXCLUDED."aggregate_version"`
 // ChangePrice applies PriceChanged: it sets the event's fields on its row
 // of products.
 func (m *PostgresProductReadModel) ChangePrice(ctx context.Context, meta projection.Meta, price int64) error {
+	if err := projection.CheckUUID(meta, "products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "products" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -63,6 +69,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // RenameProduct applies Renamed: it sets the event's fields on its row of
 // products.
 func (m *PostgresProductReadModel) RenameProduct(ctx context.Context, meta projection.Meta, renamed Renamed) error {
+	if err := projection.CheckUUID(meta, "products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "products" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -78,6 +87,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // DiscontinueProduct applies Discontinued: it sets is_discontinued = true
 // on its row of products.
 func (m *PostgresProductReadModel) DiscontinueProduct(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "products.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "products" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,

@@ -11,8 +11,9 @@ import (
 )
 
 // PostgresOrderReadModel implements OrderReadModel on the PostgreSQL table
-// orders. Every statement takes its values as parameters and is guarded by
-// the aggregate version, so that replaying an event changes nothing.
+// orders. Every statement takes its values as parameters and changes a row
+// only for an event newer than the row's aggregate_version. Replaying an
+// event changes nothing.
 type PostgresOrderReadModel struct {
 	db projection.DBTX
 }
@@ -35,6 +36,9 @@ func (m *PostgresOrderReadModel) PlaceOrder(
 	total int64,
 	lines []Line,
 ) error {
+	if err := projection.CheckUUID(meta, "orders.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "orders" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "customer", "total", "lines")
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
@@ -54,6 +58,9 @@ WHERE "orders"."aggregate_version" < EXCLUDED."aggregate_version"`
 // ShipOrder applies Shipped: it sets the event's fields on its row of
 // orders.
 func (m *PostgresOrderReadModel) ShipOrder(ctx context.Context, meta projection.Meta, carrier string, shippedAt time.Time) error {
+	if err := projection.CheckUUID(meta, "orders.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "orders" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -70,6 +77,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // CancelOrder applies Cancelled: it sets the event's fields on its row of
 // orders.
 func (m *PostgresOrderReadModel) CancelOrder(ctx context.Context, meta projection.Meta, reason string) error {
+	if err := projection.CheckUUID(meta, "orders.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "orders" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,

@@ -4,6 +4,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -138,4 +139,90 @@ func TestPostgresOrderReadModel(t *testing.T) {
 			"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 		})
 	}
+	// Placed with an aggregate ID that is not a UUID, which orders.aggregate_id
+	// holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "order.placed",
+		}
+		customer := "customer-1007"
+		total := int64(1108)
+		lines := []Line{{}}
+		err := readModel.PlaceOrder(ctx, meta, customer, total, lines)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("PlaceOrder with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+}
+
+// TestPostgresOrderReadModelIsReplaySafe applies the projection's events to
+// one row of orders, through PostgresOrderReadModel, then replays them
+// alone, as prefixes, twice over and out of order: no table may change. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresOrderReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	var events []projection.Event
+	// Placed at version 1.
+	{
+		customer := "customer-2001"
+		total := int64(2102)
+		lines := []Line{{}}
+		var data Placed
+		data.Customer = customer
+		data.Total = total
+		data.Lines = lines
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "order.placed",
+			},
+		})
+	}
+	// Shipped at version 2.
+	{
+		carrier := "carrier-2004"
+		shippedAt := time.Date(2026, time.March, 26, 1, 0, 0, 0, time.UTC)
+		var data Shipped
+		data.Carrier = carrier
+		data.ShippedAt = shippedAt
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "order.shipped",
+			},
+		})
+	}
+	// Cancelled at version 3.
+	{
+		reason := "reason-2006"
+		var data Cancelled
+		data.Reason = reason
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    103,
+				Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				Topic:       "order.cancelled",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewOrderProjection(NewPostgresOrderReadModel(db))
+	}, events, "orders")
 }

@@ -10,9 +10,9 @@ import (
 )
 
 // PostgresEndpointReadModel implements EndpointReadModel on the PostgreSQL
-// table endpoints. Every statement takes its values as parameters and is
-// guarded by the aggregate version, so that replaying an event changes
-// nothing.
+// table endpoints. Every statement takes its values as parameters and
+// changes a row only for an event newer than the row's aggregate_version.
+// Replaying an event changes nothing.
 type PostgresEndpointReadModel struct {
 	db projection.DBTX
 }
@@ -35,6 +35,9 @@ func (m *PostgresEndpointReadModel) CreateEndpoint(
 	url string,
 	isActive bool,
 ) error {
+	if err := projection.CheckUUID(meta, "endpoints.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "endpoints" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
@@ -54,6 +57,9 @@ WHERE "endpoints"."aggregate_version" < EXCLUDED."aggregate_version"`
 // ActivateEndpoint applies Activated: it sets is_activated = true on its
 // row of endpoints.
 func (m *PostgresEndpointReadModel) ActivateEndpoint(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "endpoints.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "endpoints" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -69,6 +75,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // DeactivateEndpoint applies Deactivated: it sets is_activated = false on
 // its row of endpoints.
 func (m *PostgresEndpointReadModel) DeactivateEndpoint(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "endpoints.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "endpoints" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,

@@ -11,8 +11,11 @@ import (
 
 // PostgresInstallationReadModel implements InstallationReadModel on the
 // PostgreSQL table installations. Every statement takes its values as
-// parameters and is guarded by the aggregate version, so that replaying an
-// event changes nothing.
+// parameters and changes a row only for an event newer than the row's
+// aggregate_version. A deleted row leaves its key and aggregate_version in
+// installations_tombstones, and an insert skips a key whose tombstone is as
+// new as its event, so that an older event replayed after a delete does not
+// bring the row back. Replaying an event changes nothing.
 type PostgresInstallationReadModel struct {
 	db projection.DBTX
 }
@@ -35,8 +38,12 @@ func (m *PostgresInstallationReadModel) CreateInstallation(
 	accountLogin string,
 	tenantID string,
 ) error {
+	if err := projection.CheckUUID(meta, "installations.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "installations" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "installation_id", "account_login", "tenant_id")
-VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $4, $5, $6, $7
+WHERE NOT EXISTS (SELECT 1 FROM "installations_tombstones" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
@@ -54,6 +61,9 @@ WHERE "installations"."aggregate_version" < EXCLUDED."aggregate_version"`
 // SuspendInstallation applies Suspended: it sets is_suspended = true on its
 // row of installations.
 func (m *PostgresInstallationReadModel) SuspendInstallation(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "installations.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "installations" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -69,6 +79,9 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 // UnsuspendInstallation applies Unsuspended: it sets is_suspended = false
 // on its row of installations.
 func (m *PostgresInstallationReadModel) UnsuspendInstallation(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "installations.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `UPDATE "installations" SET
 	"aggregate_version" = $2,
 	"last_position" = $3,
@@ -81,11 +94,20 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	return nil
 }
 
-// DeleteInstallation applies Deleted: it deletes its row from
-// installations.
+// DeleteInstallation applies Deleted: it deletes its row from installations
+// and records the row's key in installations_tombstones.
 func (m *PostgresInstallationReadModel) DeleteInstallation(ctx context.Context, meta projection.Meta) error {
-	const query = `DELETE FROM "installations"
-WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if err := projection.CheckUUID(meta, "installations.aggregate_id"); err != nil {
+		return err
+	}
+	const query = `WITH "deleted" AS (
+	DELETE FROM "installations"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2
+)
+INSERT INTO "installations_tombstones" ("aggregate_id", "aggregate_version")
+VALUES ($1, $2)
+ON CONFLICT ("aggregate_id") DO UPDATE SET "aggregate_version" = EXCLUDED."aggregate_version"
+WHERE "installations_tombstones"."aggregate_version" < EXCLUDED."aggregate_version"`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version); err != nil {
 		return fmt.Errorf("installations: DeleteInstallation: %w", err)
 	}

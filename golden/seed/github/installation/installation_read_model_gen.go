@@ -29,7 +29,7 @@ type InstallationReadModel interface {
 	// UnsuspendInstallation applies Unsuspended: it sets is_suspended = false
 	// on its row of installations.
 	UnsuspendInstallation(ctx context.Context, meta projection.Meta) error
-	// DeleteInstallation applies Deleted: it deletes its row from
-	// installations.
+	// DeleteInstallation applies Deleted: it deletes its row from installations
+	// and records the row's key in installations_tombstones.
 	DeleteInstallation(ctx context.Context, meta projection.Meta) error
 }

@@ -11,8 +11,13 @@ import (
 
 // PostgresGithubRepositoryReadModel implements GithubRepositoryReadModel on
 // the PostgreSQL table github_repositories. Every statement takes its
-// values as parameters and is guarded by the aggregate version, so that
-// replaying an event changes nothing.
+// values as parameters and changes a row only for an event newer than the
+// row's last_position, the position of its last event (events of several
+// aggregates may change one row, and only the position orders them). A
+// deleted row leaves its key and last_position in
+// github_repositories_tombstones, and an insert skips a key whose tombstone
+// is as new as its event, so that an older event replayed after a delete
+// does not bring the row back. Replaying an event changes nothing.
 type PostgresGithubRepositoryReadModel struct {
 	db projection.DBTX
 }
@@ -36,9 +41,14 @@ func (m *PostgresGithubRepositoryReadModel) AddRepository(
 	repositoryName string,
 	repositoryURL string,
 ) error {
+	if err := projection.CheckUUID(meta, "github_repositories.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "github_repositories" ("repository_id", "aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "repository_name", "repository_url")
-VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
+SELECT $1, $2, $3, $4, $5, $5, $6, $7
+WHERE NOT EXISTS (SELECT 1 FROM "github_repositories_tombstones" WHERE "repository_id" = $1 AND "last_position" >= $4)
 ON CONFLICT ("repository_id") DO UPDATE SET
+	"aggregate_id" = EXCLUDED."aggregate_id",
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
 	"updated_at" = EXCLUDED."updated_at",
@@ -52,10 +62,17 @@ WHERE "github_repositories"."last_position" < EXCLUDED."last_position"`
 }
 
 // RemoveRepository applies installation.RepositoryRemoved: it deletes its
-// row from github_repositories.
+// row from github_repositories and records the row's key in
+// github_repositories_tombstones.
 func (m *PostgresGithubRepositoryReadModel) RemoveRepository(ctx context.Context, meta projection.Meta, repositoryID int64) error {
-	const query = `DELETE FROM "github_repositories"
-WHERE "repository_id" = $1 AND "last_position" < $2`
+	const query = `WITH "deleted" AS (
+	DELETE FROM "github_repositories"
+	WHERE "repository_id" = $1 AND "last_position" < $2
+)
+INSERT INTO "github_repositories_tombstones" ("repository_id", "last_position")
+VALUES ($1, $2)
+ON CONFLICT ("repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
+WHERE "github_repositories_tombstones"."last_position" < EXCLUDED."last_position"`
 	if _, err := m.db.Exec(ctx, query, repositoryID, meta.Position); err != nil {
 		return fmt.Errorf("github_repositories: RemoveRepository: %w", err)
 	}

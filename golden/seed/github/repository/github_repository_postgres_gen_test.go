@@ -4,9 +4,11 @@ package repository
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"example.com/registry/github/installation"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -65,4 +67,113 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey})
 		}
 	}
+	// installation.RepositoryAdded with an aggregate ID that is not a UUID,
+	// which github_repositories.aggregate_id holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/github/installation.RepositoryAdded",
+		}
+		repositoryName := "repository-name-1004"
+		repositoryURL := "repository-url-1005"
+		err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("AddRepository with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+	// installation.RepositoryAdded from aggregate 2, after every event above:
+	// the row is that aggregate's now.
+	{
+		meta := projection.Meta{
+			AggregateID: "6f1c2a3e-0000-4000-8000-000000000002",
+			Version:     1,
+			Position:    103,
+			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/github/installation.RepositoryAdded",
+		}
+		repositoryName := "repository-name-1006"
+		repositoryURL := "repository-url-1007"
+		if err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL); err != nil {
+			t.Fatalf("AddRepository (another aggregate): %v", err)
+		}
+		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
+			"last_position": int64(103),
+		})
+	}
+	// installation.RepositoryAdded from aggregate 3, after every event above:
+	// the row is that aggregate's now.
+	{
+		meta := projection.Meta{
+			AggregateID: "6f1c2a3e-0000-4000-8000-000000000003",
+			Version:     1,
+			Position:    104,
+			Timestamp:   time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/github/installation.RepositoryAdded",
+		}
+		repositoryName := "repository-name-1008"
+		repositoryURL := "repository-url-1009"
+		if err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL); err != nil {
+			t.Fatalf("AddRepository (another aggregate): %v", err)
+		}
+		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000003",
+			"last_position": int64(104),
+		})
+	}
+}
+
+// TestPostgresGithubRepositoryReadModelIsReplaySafe applies the
+// projection's events to one row of github_repositories, through
+// PostgresGithubRepositoryReadModel, then replays them alone, as prefixes,
+// twice over and out of order: no table may change. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	rowKey := int64(2101)
+	var events []projection.Event
+	// installation.RepositoryAdded at version 1.
+	{
+		repositoryID := rowKey
+		repositoryName := "repository-name-2002"
+		repositoryURL := "repository-url-2003"
+		var data installation.RepositoryAdded
+		data.RepositoryID = repositoryID
+		data.RepositoryName = repositoryName
+		data.RepositoryURL = repositoryURL
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.RepositoryAdded",
+			},
+		})
+	}
+	// installation.RepositoryRemoved at version 2.
+	{
+		repositoryID := rowKey
+		var data installation.RepositoryRemoved
+		data.RepositoryID = repositoryID
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.RepositoryRemoved",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewGithubRepositoryProjection(NewPostgresGithubRepositoryReadModel(db))
+	}, events, "github_repositories", "github_repositories_tombstones")
 }

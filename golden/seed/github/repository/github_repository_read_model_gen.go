@@ -25,6 +25,7 @@ type GithubRepositoryReadModel interface {
 		repositoryURL string,
 	) error
 	// RemoveRepository applies installation.RepositoryRemoved: it deletes its
-	// row from github_repositories.
+	// row from github_repositories and records the row's key in
+	// github_repositories_tombstones.
 	RemoveRepository(ctx context.Context, meta projection.Meta, repositoryID int64) error
 }

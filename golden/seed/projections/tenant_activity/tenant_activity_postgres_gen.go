@@ -11,8 +11,8 @@ import (
 
 // PostgresTenantActivityReadModel implements TenantActivityReadModel on the
 // PostgreSQL table tenant_activities. Every statement takes its values as
-// parameters and is guarded by the aggregate version, so that replaying an
-// event changes nothing.
+// parameters, and adds a row per event keyed by its position, so that
+// replaying an event adds nothing.
 type PostgresTenantActivityReadModel struct {
 	db projection.DBTX
 }
@@ -29,6 +29,9 @@ func NewPostgresTenantActivityReadModel(db projection.DBTX) *PostgresTenantActiv
 // RecordEndpointCreated applies endpoint.Created: it appends a row for the
 // event to tenant_activities.
 func (m *PostgresTenantActivityReadModel) RecordEndpointCreated(ctx context.Context, meta projection.Meta, tenantID string) error {
+	if err := projection.CheckUUID(meta, "tenant_activities.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "tenant_activities" ("position", "aggregate_id", "aggregate_version", "created_at", "tenant_id", "activity_type")
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT ("position") DO NOTHING`
@@ -41,6 +44,9 @@ ON CONFLICT ("position") DO NOTHING`
 // RecordInstallationCreated applies installation.Created: it appends a row
 // for the event to tenant_activities.
 func (m *PostgresTenantActivityReadModel) RecordInstallationCreated(ctx context.Context, meta projection.Meta, tenantID string) error {
+	if err := projection.CheckUUID(meta, "tenant_activities.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "tenant_activities" ("position", "aggregate_id", "aggregate_version", "created_at", "tenant_id", "activity_type")
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT ("position") DO NOTHING`

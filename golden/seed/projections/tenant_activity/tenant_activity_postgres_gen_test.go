@@ -4,9 +4,12 @@ package tenantactivity
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"example.com/registry/github/installation"
+	"example.com/registry/widget/endpoint"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -69,4 +72,67 @@ func TestPostgresTenantActivityReadModel(t *testing.T) {
 		}
 	}
 	projectiontest.AssertCount(t, pool, "tenant_activities", 2)
+	// endpoint.Created with an aggregate ID that is not a UUID, which
+	// tenant_activities.aggregate_id holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/widget/endpoint.Created",
+		}
+		tenantID := "tenant-id-1003"
+		err := readModel.RecordEndpointCreated(ctx, meta, tenantID)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("RecordEndpointCreated with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+}
+
+// TestPostgresTenantActivityReadModelIsReplaySafe applies the projection's
+// events to one row of tenant_activities, through
+// PostgresTenantActivityReadModel, then replays them alone, as prefixes,
+// twice over and out of order: no table may change. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresTenantActivityReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	var events []projection.Event
+	// endpoint.Created at version 1.
+	{
+		tenantID := "tenant-id-2001"
+		var data endpoint.Created
+		data.TenantID = tenantID
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Created",
+			},
+		})
+	}
+	// installation.Created at version 2.
+	{
+		tenantID := "tenant-id-2002"
+		var data installation.Created
+		data.TenantID = tenantID
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Created",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewTenantActivityProjection(NewPostgresTenantActivityReadModel(db))
+	}, events, "tenant_activities")
 }

@@ -11,8 +11,11 @@ import (
 
 // PostgresActiveEndpointReadModel implements ActiveEndpointReadModel on the
 // PostgreSQL table active_endpoints. Every statement takes its values as
-// parameters and is guarded by the aggregate version, so that replaying an
-// event changes nothing.
+// parameters and changes a row only for an event newer than the row's
+// aggregate_version. A deleted row leaves its key and aggregate_version in
+// active_endpoints_tombstones, and an insert skips a key whose tombstone is
+// as new as its event, so that an older event replayed after a delete does
+// not bring the row back. Replaying an event changes nothing.
 type PostgresActiveEndpointReadModel struct {
 	db projection.DBTX
 }
@@ -35,8 +38,12 @@ func (m *PostgresActiveEndpointReadModel) CreateEndpoint(
 	url string,
 	isActive bool,
 ) error {
+	if err := projection.CheckUUID(meta, "active_endpoints.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `INSERT INTO "active_endpoints" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
-VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $4, $5, $6, $7
+WHERE NOT EXISTS (SELECT 1 FROM "active_endpoints_tombstones" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
@@ -52,10 +59,20 @@ WHERE "active_endpoints"."aggregate_version" < EXCLUDED."aggregate_version"`
 }
 
 // RemoveEndpoint applies Deactivated: it deletes its row from
-// active_endpoints.
+// active_endpoints and records the row's key in
+// active_endpoints_tombstones.
 func (m *PostgresActiveEndpointReadModel) RemoveEndpoint(ctx context.Context, meta projection.Meta) error {
-	const query = `DELETE FROM "active_endpoints"
-WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if err := projection.CheckUUID(meta, "active_endpoints.aggregate_id"); err != nil {
+		return err
+	}
+	const query = `WITH "deleted" AS (
+	DELETE FROM "active_endpoints"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2
+)
+INSERT INTO "active_endpoints_tombstones" ("aggregate_id", "aggregate_version")
+VALUES ($1, $2)
+ON CONFLICT ("aggregate_id") DO UPDATE SET "aggregate_version" = EXCLUDED."aggregate_version"
+WHERE "active_endpoints_tombstones"."aggregate_version" < EXCLUDED."aggregate_version"`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version); err != nil {
 		return fmt.Errorf("active_endpoints: RemoveEndpoint: %w", err)
 	}

@@ -4,6 +4,7 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -65,4 +66,71 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 			projectiontest.AssertNoRow(t, pool, "active_endpoints", projectiontest.Row{"aggregate_id": aggregateID})
 		}
 	}
+	// Created with an aggregate ID that is not a UUID, which
+	// active_endpoints.aggregate_id holds: an error naming the event.
+	{
+		meta := projection.Meta{
+			AggregateID: "not-a-uuid",
+			Version:     1,
+			Position:    999,
+			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/widget/endpoint.Created",
+		}
+		tenantID := "tenant-id-1004"
+		url := "url-1005"
+		isActive := true
+		err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive)
+		var eventErr *projection.EventError
+		if !errors.As(err, &eventErr) || eventErr.Meta.Position != 999 {
+			t.Errorf("CreateEndpoint with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event", err)
+		}
+	}
+}
+
+// TestPostgresActiveEndpointReadModelIsReplaySafe applies the projection's
+// events to one row of active_endpoints, through
+// PostgresActiveEndpointReadModel, then replays them alone, as prefixes,
+// twice over and out of order: no table may change. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	var events []projection.Event
+	// Created at version 1.
+	{
+		tenantID := "tenant-id-2001"
+		url := "url-2002"
+		isActive := true
+		var data Created
+		data.TenantID = tenantID
+		data.URL = url
+		data.IsActive = isActive
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    101,
+				Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Created",
+			},
+		})
+	}
+	// Deactivated at version 2.
+	{
+		var data Deactivated
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    102,
+				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Deactivated",
+			},
+		})
+	}
+	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
+		return NewActiveEndpointProjection(NewPostgresActiveEndpointReadModel(db))
+	}, events, "active_endpoints", "active_endpoints_tombstones")
 }

@@ -24,6 +24,7 @@ type ActiveEndpointReadModel interface {
 		isActive bool,
 	) error
 	// RemoveEndpoint applies Deactivated: it deletes its row from
-	// active_endpoints.
+	// active_endpoints and records the row's key in
+	// active_endpoints_tombstones.
 	RemoveEndpoint(ctx context.Context, meta projection.Meta) error
 }

@@ -22,7 +22,7 @@ CREATE TABLE "invoices" (
     "retries" integer NOT NULL,
     "total" numeric(20) NOT NULL,
     "tax_rate" double precision NOT NULL,
-    "discount" double precision NOT NULL,
+    "discount" real NOT NULL,
     "issued_at" timestamptz NOT NULL,
     "terms" bigint NOT NULL,
     "customer_id" uuid NOT NULL,
