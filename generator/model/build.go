@@ -172,7 +172,20 @@ func projectionNames(name string) Names {
 		Mock:          "Mock" + base + "ReadModel",
 		MockRecorder:  "Mock" + base + "ReadModelMockRecorder",
 		NewMock:       "NewMock" + base + "ReadModel",
+		View:          "view",
 	}
+}
+
+// handler names the projection's method that applies events with the
+// read-model method name: the name unexported, unless that is a Go
+// keyword (Select, Range) or the projection's read-model field (View),
+// which would not compile.
+func handler(method string, n Names) string {
+	h := names.Unexported(method)
+	if h == "" || names.IsGoKeyword(h) || h == n.View {
+		return "apply" + method
+	}
+	return h
 }
 
 func projectionFiles(dir, name string) Files {
@@ -223,7 +236,7 @@ var reservedParams = map[string]bool{
 	// Locals of generated tests.
 	"t": true, "tc": true, "ctrl": true, "view": true, "proj": true, "failing": true,
 	"failure": true, "pool": true, "readModel": true, "aggregateID": true, "rowKey": true,
-	"replay": true, "payload": true,
+	"replay": true, "payload": true, "events": true, "eventErr": true,
 	// Packages generated files import.
 	"context": true, "fmt": true, "projection": true, "projectiontest": true, "uuid": true,
 	"time": true, "gomock": true, "reflect": true, "json": true, "sql": true, "netip": true,

@@ -100,6 +100,9 @@ type Names struct {
 	MockRecorder string
 	// NewMock is the mock's constructor.
 	NewMock string
+	// View is the projection's field that holds its read model, and its
+	// constructor's parameter.
+	View string
 }
 
 // Files are the files of one projection, relative to the module root.
@@ -116,6 +119,10 @@ type Files struct {
 type Method struct {
 	// Name is the method name.
 	Name string
+	// Handler is the projection's unexported method that applies the
+	// event with Name: Name unexported, or apply+Name when that would be
+	// a Go keyword or the projection's View field.
+	Handler string
 	// Event is the event it applies.
 	Event *load.Event
 	// Topic is the event's topic.

@@ -145,7 +145,7 @@ func (t *tableBuilder) event(j int) {
 		t.p.Ignored = append(t.p.Ignored, ev)
 		return
 	}
-	m := &Method{Name: ce.Method, Event: ev, Topic: ce.Topic, Op: ce.Op}
+	m := &Method{Name: ce.Method, Handler: handler(ce.Method, t.p.Names), Event: ev, Topic: ce.Topic, Op: ce.Op}
 	idx := len(t.p.Methods)
 	t.p.Methods = append(t.p.Methods, m)
 	if ce.When != "" {

@@ -8,7 +8,6 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/projgen/projgen/generator/model"
-	"github.com/projgen/projgen/generator/names"
 )
 
 const runtime = model.RuntimePackage
@@ -20,13 +19,13 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 	n := p.Names
 	f.Add(doc(fmt.Sprintf("%s projects events into %s. It maps each event to one read-model call and holds "+
 		"no other logic, as the read side should.", n.Projection, n.ReadModel)))
-	f.Type().Id(n.Projection).Struct(jen.Id("view").Id(n.ReadModel))
+	f.Type().Id(n.Projection).Struct(jen.Id(n.View).Id(n.ReadModel))
 	f.Line()
 	f.Var().Id("_").Qual(runtime, "Projection").Op("=").Parens(jen.Op("*").Id(n.Projection)).Parens(jen.Nil())
 	f.Line()
-	f.Add(doc(fmt.Sprintf("%s returns a projection that applies events to view.", n.NewProjection)))
-	f.Func().Id(n.NewProjection).Params(jen.Id("view").Id(n.ReadModel)).Op("*").Id(n.Projection).Block(
-		jen.Return(jen.Op("&").Id(n.Projection).Values(jen.Dict{jen.Id("view"): jen.Id("view")})),
+	f.Add(doc(fmt.Sprintf("%s returns a projection that applies events to %s.", n.NewProjection, n.View)))
+	f.Func().Id(n.NewProjection).Params(jen.Id(n.View).Id(n.ReadModel)).Op("*").Id(n.Projection).Block(
+		jen.Return(jen.Op("&").Id(n.Projection).Values(jen.Dict{jen.Id(n.View): jen.Id(n.View)})),
 	)
 	f.Line()
 	f.Add(doc(fmt.Sprintf("Name returns %q, the name the runner tracks the projection's position under.", p.Name)))
@@ -51,7 +50,7 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("e").Qual(runtime, "Event")).Error().Block(
 		jen.Switch(jen.Id("data").Op(":=").Id("e").Dot("Data").Assert(jen.Type())).BlockFunc(func(g *jen.Group) {
 			for _, m := range p.Methods {
-				helper := names.Unexported(m.Name)
+				helper := m.Handler
 				g.Case(eventType(m.Event)).Block(
 					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
 				)
@@ -78,7 +77,7 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 // processHelper renders the method that applies one event type: the
 // condition, if any, then the read-model call.
 func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Method) {
-	helper := names.Unexported(m.Name)
+	helper := m.Handler
 	comment := fmt.Sprintf("%s applies %s with %s.", helper, eventRef(p, m.Event), m.Name)
 	if m.When != nil {
 		comment = fmt.Sprintf("%s applies %s with %s when %s, as projgen.yaml says.", helper, eventRef(p, m.Event), m.Name, m.When.Source)
@@ -95,7 +94,7 @@ func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Meth
 	if m.When != nil {
 		body = append(body, jen.If(r.negate(m.When.Expr)).Block(jen.Return(jen.Nil())))
 	}
-	body = append(body, jen.Return(jen.Id("p").Dot("view").Dot(m.Name).Call(args...)))
+	body = append(body, jen.Return(jen.Id("p").Dot(p.Names.View).Dot(m.Name).Call(args...)))
 	f.Add(doc(comment))
 	f.Func().Params(jen.Id("p").Op("*").Id(p.Names.Projection)).Id(helper).
 		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("meta").Qual(runtime, "Meta"), jen.Id("data").Op("*").Add(eventType(m.Event))).
