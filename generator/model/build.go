@@ -273,6 +273,21 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 			owner[p.Package.Path][n] = p.Name
 		}
 		for _, m := range p.Methods {
+			if m.Args == nil {
+				continue
+			}
+			if pos, ok := declared[m.Args.Type]; ok {
+				b.errs = append(b.errs, diag.Errorf(pos, "%s is already declared in package %s, and projection %q generates it for method %s",
+					m.Args.Type, p.Package.Name, p.Name, m.Name).
+					WithHint("rename your declaration, or the method in %s", b.cfg.Pos(config.ProjectionPath(idx))))
+			}
+			if other, ok := owner[p.Package.Path][m.Args.Type]; ok && other != p.Name {
+				b.errorf(config.ProjectionPath(idx), "projections %q and %q both generate %s in package %s",
+					other, p.Name, m.Args.Type, p.Package.Name).WithHint("rename the method of one of them")
+			}
+			owner[p.Package.Path][m.Args.Type] = p.Name
+		}
+		for _, m := range p.Methods {
 			if m.Name == "EXPECT" {
 				b.errorf(config.ProjectionPath(idx), "method name EXPECT is taken by the generated mock").
 					WithHint("choose another method name")

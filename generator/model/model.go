@@ -142,11 +142,31 @@ type Method struct {
 	ByAggregate bool
 	// KeyParam is the parameter that keys the row in a field-keyed table.
 	KeyParam *Param
+	// Args is the struct the method takes its parameters in, nil when it
+	// takes them one by one (see MaxPositionalParams).
+	Args *ArgsStruct
 	// UUIDColumn is the uuid column the aggregate ID is written to or
 	// matched by, nil when there is none. The method checks the ID first
 	// (projection.CheckUUID), so that one that is not a UUID is an error
 	// naming the event rather than a bare SQL error.
 	UUIDColumn *Column
+}
+
+// MaxPositionalParams is the most event values a read-model method takes
+// as parameters of its own. A method with more takes one struct of them
+// (Method.Args), as sqlc does past its query_parameter_limit: four
+// positional values still read at a glance in a call, while a longer list,
+// often of the same types side by side (two uuid.UUIDs, several
+// strings), is easy to get out of order without a compiler to notice.
+const MaxPositionalParams = 4
+
+// ArgsStruct is the struct a read-model method with many parameters takes
+// them in: one field per parameter, named as the event's field.
+type ArgsStruct struct {
+	// Type is the struct type's name, <Method>Params.
+	Type string
+	// Name is the parameter's name in the method, arg.
+	Name string
 }
 
 // Param is one parameter of a read-model method, taken from the event.
@@ -162,6 +182,9 @@ type Param struct {
 	Column *Column
 	// Conv says how it is passed to pgx.
 	Conv Conversion
+	// ArgsField is its field in the method's Args struct, empty when the
+	// method takes its parameters one by one.
+	ArgsField string
 }
 
 // Conversion says how a Go value is passed to pgx.

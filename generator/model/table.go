@@ -160,6 +160,19 @@ func (t *tableBuilder) event(j int) {
 		return
 	}
 	t.methodWrites(m, idx, ce, ep)
+	argsStruct(m)
+}
+
+// argsStruct gives a method with more than MaxPositionalParams parameters
+// a struct to take them in, its fields named as the event's.
+func argsStruct(m *Method) {
+	if len(m.Params) <= MaxPositionalParams {
+		return
+	}
+	m.Args = &ArgsStruct{Type: m.Name + "Params", Name: "arg"}
+	for _, prm := range m.Params {
+		prm.ArgsField = prm.Field.Name
+	}
 }
 
 // params computes the method's parameters: the event's projected fields,

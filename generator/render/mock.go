@@ -40,7 +40,14 @@ func (r *renderer) mock(p *model.Projection) *jen.File {
 	for _, m := range p.Methods {
 		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
 		anyParams := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+		if m.Args != nil {
+			args = append(args, jen.Id(m.Args.Name))
+			anyParams = append(anyParams, jen.Id(m.Args.Name))
+		}
 		for _, prm := range m.Params {
+			if m.Args != nil {
+				break
+			}
 			args = append(args, jen.Id(prm.Name))
 			anyParams = append(anyParams, jen.Id(prm.Name))
 		}

@@ -90,6 +90,7 @@ func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Meth
 			args = append(args, jen.Id("data").Dot(prm.Field.Name))
 		}
 	}
+	args = packArgs(m, args)
 	var body []jen.Code
 	if m.When != nil {
 		body = append(body, jen.If(r.negate(m.When.Expr)).Block(jen.Return(jen.Nil())))
@@ -192,7 +193,7 @@ func (r *renderer) postgres(p *model.Projection) *jen.File {
 		}
 		call := []jen.Code{jen.Id("ctx"), jen.Id("query")}
 		for _, w := range args {
-			call = append(call, writeValue(w))
+			call = append(call, writeValue(m, w))
 		}
 		f.Add(doc(methodDoc(p, m)))
 		var check []jen.Code
@@ -219,8 +220,8 @@ func (r *renderer) postgres(p *model.Projection) *jen.File {
 	return f
 }
 
-// writeValue is the Go expression of a written value.
-func writeValue(w *model.Write) jen.Code {
+// writeValue is the Go expression of a value m writes.
+func writeValue(m *model.Method, w *model.Write) jen.Code {
 	switch w.Source {
 	case model.FromAggregateID:
 		return jen.Id("meta").Dot("AggregateID")
@@ -233,7 +234,29 @@ func writeValue(w *model.Write) jen.Code {
 	case model.FromConstant:
 		return constantValue(w.Constant)
 	}
-	return convert(w.Param.Conv, jen.Id(w.Param.Name))
+	return convert(w.Param.Conv, paramRef(m, w.Param))
+}
+
+// paramRef is the Go expression of a parameter inside its method: the
+// parameter, or its field of the method's Args struct.
+func paramRef(m *model.Method, prm *model.Param) *jen.Statement {
+	if m.Args != nil {
+		return jen.Id(m.Args.Name).Dot(prm.ArgsField)
+	}
+	return jen.Id(prm.Name)
+}
+
+// packArgs turns the arguments of a call of m, ctx, meta and one per
+// parameter, into ctx, meta and an Args struct literal when m takes one.
+func packArgs(m *model.Method, args []jen.Code) []jen.Code {
+	if m.Args == nil {
+		return args
+	}
+	var fields []jen.Code
+	for i, prm := range m.Params {
+		fields = append(fields, jen.Id(prm.ArgsField), args[2+i])
+	}
+	return []jen.Code{args[0], args[1], keyed(jen.Id(m.Args.Type), fields...)}
 }
 
 // convert writes a value as it is passed to pgx.

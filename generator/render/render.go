@@ -271,6 +271,9 @@ func metaParams() []jen.Code {
 // parameter a line.
 func params(m *model.Method) []jen.Code {
 	out := metaParams()
+	if m.Args != nil {
+		return append(out, jen.Id(m.Args.Name).Id(m.Args.Type))
+	}
 	width := len(m.Name) + len("(ctx context.Context, meta projection.Meta) error")
 	for _, p := range m.Params {
 		out = append(out, jen.Id(p.Name).Add(goType(p.Type)))
@@ -296,6 +299,18 @@ func (r *renderer) readModel(p *model.Projection) *jen.File {
 		"each taking the event's metadata and fields. %s calls it; %s implements it on PostgreSQL, "+
 		"and %s mocks it in tests.", p.Names.ReadModel, p.Name, p.Names.Projection, p.Names.Postgres, p.Names.Mock)))
 	f.Type().Id(p.Names.ReadModel).Interface(methods...)
+	for _, m := range p.Methods {
+		if m.Args == nil {
+			continue
+		}
+		f.Line()
+		f.Add(doc(fmt.Sprintf("%s are the values %s takes from %s, one field per field of the event.", m.Args.Type, m.Name, eventRef(p, m.Event))))
+		f.Type().Id(m.Args.Type).StructFunc(func(g *jen.Group) {
+			for _, prm := range m.Params {
+				g.Id(prm.ArgsField).Add(goType(prm.Type))
+			}
+		})
+	}
 	return f
 }
 

@@ -161,6 +161,7 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 		for _, prm := range m.Params {
 			expectArgs = append(expectArgs, jen.Id(prm.Name))
 		}
+		expectArgs = packArgs(m, expectArgs)
 		body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("tc")).Op(":=").Range().Index().Struct(
 			jen.Id("name").String(),
 			jen.Id("payload").Any(),
@@ -270,7 +271,11 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	body = append(body, decls...)
 	body = append(body, eventValue(s, first, holds)...)
 	anyArgs := []jen.Code{jen.Qual(gomock, "Any").Call(), jen.Qual(gomock, "Any").Call()}
-	for range first.Params {
+	values := len(first.Params)
+	if first.Args != nil {
+		values = 1 // the Args struct
+	}
+	for range values {
 		anyArgs = append(anyArgs, jen.Qual(gomock, "Any").Call())
 	}
 	body = append(body, newProjection...)
@@ -389,7 +394,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 			if stale == nil && m.Op == config.Insert {
 				staleEvent = eventRef(p, m.Event)
 				stale = append(append([]jen.Code{}, block...), jen.If(
-					jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...), jen.Err().Op("!=").Nil(),
+					jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...), jen.Err().Op("!=").Nil(),
 				).Block(jen.Id("t").Dot("Fatalf").Call(jen.Lit(m.Name+" (older event): %v"), jen.Err())))
 			}
 			exists = true
@@ -412,7 +417,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 				jen.Qual(runtimeTest, "Row").Values(stepKey))
 		}
 		block = append(block, jen.For(jen.Id("replay").Op(":=").Range().Lit(2)).Block(
-			jen.If(jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Id("t").Dot("Fatalf").Call(jen.Lit(m.Name+" (replay %d): %v"), jen.Id("replay"), jen.Err()),
 			),
 			assert,
@@ -530,7 +535,7 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 		args = append(args, jen.Id(prm.Name))
 	}
 	block = append(block,
-		jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(args...),
+		jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...),
 		jen.Var().Id("eventErr").Op("*").Qual(runtime, "EventError"),
 		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("eventErr")).Op("||").Id("eventErr").Dot("Meta").Dot("Position").Op("!=").Lit(999)).Block(
 			jen.Id("t").Dot("Errorf").Call(jen.Lit(m.Name+" with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event"), jen.Err()),
@@ -579,7 +584,7 @@ func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key j
 			args = append(args, jen.Id(prm.Name))
 		}
 		block = append(block,
-			jen.If(jen.Err().Op(":=").Id("readModel").Dot(insert.Name).Call(args...), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Id("readModel").Dot(insert.Name).Call(packArgs(insert, args)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Id("t").Dot("Fatalf").Call(jen.Lit(insert.Name+" (another aggregate): %v"), jen.Err()),
 			),
 			jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"go.uber.org/mock/gomock"
 )
@@ -41,48 +40,17 @@ func (m *MockInvoiceReadModel) EXPECT() *MockInvoiceReadModelMockRecorder {
 }
 
 // IssueInvoice mocks base method.
-func (m *MockInvoiceReadModel) IssueInvoice(
-	ctx context.Context,
-	meta projection.Meta,
-	invoiceID uuid.UUID,
-	externalID uuid.UUID,
-	number string,
-	status Status,
-	region string,
-	final bool,
-	lines int,
-	amount int64,
-	quantity uint32,
-	priority int16,
-	retries uint8,
-	total uint64,
-	taxRate float64,
-	discount float32,
-	issuedAt time.Time,
-	terms time.Duration,
-	customerID CustomerID,
-	attachment []byte,
-	tags []string,
-	lineIDs []int64,
-	note *string,
-	dueAt *time.Time,
-	address Address,
-	metadata map[string]string,
-	items []Item,
-	reference string,
-	balance Cents,
-	checksum [32]byte,
-) error {
+func (m *MockInvoiceReadModel) IssueInvoice(ctx context.Context, meta projection.Meta, arg IssueInvoiceParams) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "IssueInvoice", ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
+	ret := m.ctrl.Call(m, "IssueInvoice", ctx, meta, arg)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // IssueInvoice indicates an expected call of IssueInvoice.
-func (mr *MockInvoiceReadModelMockRecorder) IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum any) *gomock.Call {
+func (mr *MockInvoiceReadModelMockRecorder) IssueInvoice(ctx, meta, arg any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IssueInvoice", reflect.TypeOf((*MockInvoiceReadModel)(nil).IssueInvoice), ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IssueInvoice", reflect.TypeOf((*MockInvoiceReadModel)(nil).IssueInvoice), ctx, meta, arg)
 }
 
 // PayInvoice mocks base method.

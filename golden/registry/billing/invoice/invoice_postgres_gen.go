@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 )
 
@@ -30,38 +29,7 @@ func NewPostgresInvoiceReadModel(db projection.DBTX) *PostgresInvoiceReadModel {
 
 // IssueInvoice applies Issued: it inserts the event's row into invoices, or
 // updates the row when it exists and is older.
-func (m *PostgresInvoiceReadModel) IssueInvoice(
-	ctx context.Context,
-	meta projection.Meta,
-	invoiceID uuid.UUID,
-	externalID uuid.UUID,
-	number string,
-	status Status,
-	region string,
-	final bool,
-	lines int,
-	amount int64,
-	quantity uint32,
-	priority int16,
-	retries uint8,
-	total uint64,
-	taxRate float64,
-	discount float32,
-	issuedAt time.Time,
-	terms time.Duration,
-	customerID CustomerID,
-	attachment []byte,
-	tags []string,
-	lineIDs []int64,
-	note *string,
-	dueAt *time.Time,
-	address Address,
-	metadata map[string]string,
-	items []Item,
-	reference string,
-	balance Cents,
-	checksum [32]byte,
-) error {
+func (m *PostgresInvoiceReadModel) IssueInvoice(ctx context.Context, meta projection.Meta, arg IssueInvoiceParams) error {
 	const query = `INSERT INTO "invoices" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "invoice_id", "external_id", "number", "status", "region", "final", "lines", "amount", "quantity", "priority", "retries", "total", "tax_rate", "discount", "issued_at", "terms", "customer_id", "attachment", "tags", "line_ids", "note", "due_at", "address", "metadata", "items", "ref", "balance", "checksum")
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
@@ -97,7 +65,7 @@ ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"balance" = EXCLUDED."balance",
 	"checksum" = EXCLUDED."checksum"
 WHERE "invoices"."aggregate_version" < EXCLUDED."aggregate_version"`
-	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum[:]); err != nil {
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, arg.InvoiceID, arg.ExternalID, arg.Number, arg.Status, arg.Region, arg.Final, arg.Lines, arg.Amount, arg.Quantity, arg.Priority, arg.Retries, arg.Total, arg.TaxRate, arg.Discount, arg.IssuedAt, arg.Terms, arg.CustomerID, arg.Attachment, arg.Tags, arg.LineIDs, arg.Note, arg.DueAt, arg.Address, arg.Metadata, arg.Items, arg.Reference, arg.Balance, arg.Checksum[:]); err != nil {
 		return fmt.Errorf("invoices: IssueInvoice: %w", err)
 	}
 	return nil

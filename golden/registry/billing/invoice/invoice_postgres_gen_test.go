@@ -62,7 +62,36 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 		balance := Cents(int64(1127))
 		checksum := [32]byte(bytes.Repeat([]byte{4}, 32))
 		for replay := range 2 {
-			if err := readModel.IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
+			if err := readModel.IssueInvoice(ctx, meta, IssueInvoiceParams{
+				InvoiceID:  invoiceID,
+				ExternalID: externalID,
+				Number:     number,
+				Status:     status,
+				Region:     region,
+				Final:      final,
+				Lines:      lines,
+				Amount:     amount,
+				Quantity:   quantity,
+				Priority:   priority,
+				Retries:    retries,
+				Total:      total,
+				TaxRate:    taxRate,
+				Discount:   discount,
+				IssuedAt:   issuedAt,
+				Terms:      terms,
+				CustomerID: customerID,
+				Attachment: attachment,
+				Tags:       tags,
+				LineIDs:    lineIDs,
+				Note:       note,
+				DueAt:      dueAt,
+				Address:    address,
+				Metadata:   metadata,
+				Items:      items,
+				Reference:  reference,
+				Balance:    balance,
+				Checksum:   checksum,
+			}); err != nil {
 				t.Fatalf("IssueInvoice (replay %d): %v", replay, err)
 			}
 			projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
@@ -254,7 +283,36 @@ func TestPostgresInvoiceReadModel(t *testing.T) {
 		reference := "reference-1026"
 		balance := Cents(int64(1127))
 		checksum := [32]byte(bytes.Repeat([]byte{4}, 32))
-		if err := readModel.IssueInvoice(ctx, meta, invoiceID, externalID, number, status, region, final, lines, amount, quantity, priority, retries, total, taxRate, discount, issuedAt, terms, customerID, attachment, tags, lineIDs, note, dueAt, address, metadata, items, reference, balance, checksum); err != nil {
+		if err := readModel.IssueInvoice(ctx, meta, IssueInvoiceParams{
+			InvoiceID:  invoiceID,
+			ExternalID: externalID,
+			Number:     number,
+			Status:     status,
+			Region:     region,
+			Final:      final,
+			Lines:      lines,
+			Amount:     amount,
+			Quantity:   quantity,
+			Priority:   priority,
+			Retries:    retries,
+			Total:      total,
+			TaxRate:    taxRate,
+			Discount:   discount,
+			IssuedAt:   issuedAt,
+			Terms:      terms,
+			CustomerID: customerID,
+			Attachment: attachment,
+			Tags:       tags,
+			LineIDs:    lineIDs,
+			Note:       note,
+			DueAt:      dueAt,
+			Address:    address,
+			Metadata:   metadata,
+			Items:      items,
+			Reference:  reference,
+			Balance:    balance,
+			Checksum:   checksum,
+		}); err != nil {
 			t.Fatalf("IssueInvoice (older event): %v", err)
 		}
 		projectiontest.AssertRow(t, pool, "invoices", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{

@@ -69,7 +69,36 @@ func (p *InvoiceProjection) Process(ctx context.Context, e projection.Event) err
 
 // issueInvoice applies Issued with IssueInvoice.
 func (p *InvoiceProjection) issueInvoice(ctx context.Context, meta projection.Meta, data *Issued) error {
-	return p.view.IssueInvoice(ctx, meta, data.InvoiceID, data.ExternalID, data.Number, data.Status, data.Region, data.Final, data.Lines, data.Amount, data.Quantity, data.Priority, data.Retries, data.Total, data.TaxRate, data.Discount, data.IssuedAt, data.Terms, data.CustomerID, data.Attachment, data.Tags, data.LineIDs, data.Note, data.DueAt, data.Address, data.Metadata, data.Items, data.Reference, data.Balance, data.Checksum)
+	return p.view.IssueInvoice(ctx, meta, IssueInvoiceParams{
+		InvoiceID:  data.InvoiceID,
+		ExternalID: data.ExternalID,
+		Number:     data.Number,
+		Status:     data.Status,
+		Region:     data.Region,
+		Final:      data.Final,
+		Lines:      data.Lines,
+		Amount:     data.Amount,
+		Quantity:   data.Quantity,
+		Priority:   data.Priority,
+		Retries:    data.Retries,
+		Total:      data.Total,
+		TaxRate:    data.TaxRate,
+		Discount:   data.Discount,
+		IssuedAt:   data.IssuedAt,
+		Terms:      data.Terms,
+		CustomerID: data.CustomerID,
+		Attachment: data.Attachment,
+		Tags:       data.Tags,
+		LineIDs:    data.LineIDs,
+		Note:       data.Note,
+		DueAt:      data.DueAt,
+		Address:    data.Address,
+		Metadata:   data.Metadata,
+		Items:      data.Items,
+		Reference:  data.Reference,
+		Balance:    data.Balance,
+		Checksum:   data.Checksum,
+	})
 }
 
 // payInvoice applies Paid with PayInvoice.

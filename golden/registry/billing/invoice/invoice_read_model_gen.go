@@ -17,42 +17,44 @@ import (
 type InvoiceReadModel interface {
 	// IssueInvoice applies Issued: it inserts the event's row into invoices, or
 	// updates the row when it exists and is older.
-	IssueInvoice(
-		ctx context.Context,
-		meta projection.Meta,
-		invoiceID uuid.UUID,
-		externalID uuid.UUID,
-		number string,
-		status Status,
-		region string,
-		final bool,
-		lines int,
-		amount int64,
-		quantity uint32,
-		priority int16,
-		retries uint8,
-		total uint64,
-		taxRate float64,
-		discount float32,
-		issuedAt time.Time,
-		terms time.Duration,
-		customerID CustomerID,
-		attachment []byte,
-		tags []string,
-		lineIDs []int64,
-		note *string,
-		dueAt *time.Time,
-		address Address,
-		metadata map[string]string,
-		items []Item,
-		reference string,
-		balance Cents,
-		checksum [32]byte,
-	) error
+	IssueInvoice(ctx context.Context, meta projection.Meta, arg IssueInvoiceParams) error
 	// PayInvoice applies Paid: it sets the event's fields on its row of
 	// invoices.
 	PayInvoice(ctx context.Context, meta projection.Meta, paidAt time.Time, amountPaid uint64) error
 	// VoidInvoice applies Voided: it sets the event's fields on its row of
 	// invoices.
 	VoidInvoice(ctx context.Context, meta projection.Meta, reason *string) error
+}
+
+// IssueInvoiceParams are the values IssueInvoice takes from Issued, one
+// field per field of the event.
+type IssueInvoiceParams struct {
+	InvoiceID  uuid.UUID
+	ExternalID uuid.UUID
+	Number     string
+	Status     Status
+	Region     string
+	Final      bool
+	Lines      int
+	Amount     int64
+	Quantity   uint32
+	Priority   int16
+	Retries    uint8
+	Total      uint64
+	TaxRate    float64
+	Discount   float32
+	IssuedAt   time.Time
+	Terms      time.Duration
+	CustomerID CustomerID
+	Attachment []byte
+	Tags       []string
+	LineIDs    []int64
+	Note       *string
+	DueAt      *time.Time
+	Address    Address
+	Metadata   map[string]string
+	Items      []Item
+	Reference  string
+	Balance    Cents
+	Checksum   [32]byte
 }
