@@ -357,3 +357,23 @@ func TestBuildFromNewProjection(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildTableNothingInserts refuses a table that no event inserts rows
+// into, which would stay empty, with advice naming the event to change.
+func TestBuildTableNothingInserts(t *testing.T) {
+	t.Parallel()
+	p := accountProjection()
+	p.Events[0].Op = config.Update
+	_, err := build(t, nil, p)
+	if err == nil {
+		t.Fatal("Build accepted a table that no event inserts into")
+	}
+	if !diag.IsInput(err) {
+		t.Errorf("diag.IsInput(%v) = false", err)
+	}
+	for _, s := range []string{"no event inserts rows into table accounts", "Opened (update)", "Closed (delete)", "op: insert", "--op Opened=insert"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+}

@@ -58,10 +58,33 @@ func (t *tableBuilder) build() bool {
 	if !t.ok {
 		return false
 	}
+	t.inserted()
+	if !t.ok {
+		return false
+	}
 	t.nullability()
 	t.indexes()
 	t.tombstones()
 	return t.ok
+}
+
+// inserted reports a table that no event inserts rows into: its updates,
+// sets and deletes would find nothing, and it would stay empty forever.
+func (t *tableBuilder) inserted() {
+	if len(t.p.Methods) == 0 || slices.ContainsFunc(t.p.Methods, func(m *Method) bool {
+		return m.Op == config.Insert || m.Op == config.Append
+	}) {
+		return
+	}
+	var handled []string
+	for _, m := range t.p.Methods {
+		handled = append(handled, m.Event.Name+" ("+m.Op+")")
+	}
+	first := t.p.Methods[0].Event.Name
+	t.errorf(t.pp+".events", "no event inserts rows into table %s, so it would stay empty: its events only change or delete rows: %s",
+		t.table.Name, strings.Join(handled, ", "))
+	t.b.errs[len(t.b.errs)-1].WithHint("make the event that creates the rows insert them: op: insert on it in %s, or projgen new --op %s=insert",
+		config.FileName, first)
 }
 
 // TombstoneSuffix ends the name of a table's tombstone table.
