@@ -144,7 +144,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	for _, p := range paths {
 		aggregates = append(aggregates, pkgs[p])
 	}
-	proj, err := model.NewProjection(mod, cfg, aggregates, choices)
+	proj, ignored, err := model.NewProjectionExplained(mod, cfg, aggregates, choices)
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,11 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	}
 	header := fmt.Sprintf("projgen: %s %s: %d events handled, %d ignored, table %s, in %s/",
 		verb, proj.Name, handled, len(proj.Events)-handled, proj.Table, proj.Dir)
+	// Every ignored event is shown with why, and how to project it, so
+	// that none is left out unseen.
+	for _, ig := range ignored {
+		header += fmt.Sprintf("\n  ignored   %s: %s; to project it: %s", ig.Event, ig.Reason, ig.Project)
+	}
 	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start, header)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,8 +48,46 @@ type Choices struct {
 // choices, with every other setting at its default, so that the result can
 // be recorded in projgen.yaml and regenerated exactly.
 func NewProjection(mod *load.Module, cfg *config.Config, pkgs []*load.Package, ch Choices) (config.Projection, error) {
-	d := &defaulter{mod: mod, cfg: cfg, pkgs: pkgs, ch: ch}
-	return d.projection()
+	p, _, err := NewProjectionExplained(mod, cfg, pkgs, ch)
+	return p, err
+}
+
+// Ignored is an event a new projection ignores, and why: what projgen new
+// shows, so that no event is left out unseen.
+type Ignored struct {
+	// Event is how choices name it: Type, or pkg.Type.
+	Event string
+	// Reason says why it is ignored.
+	Reason string
+	// Project says how to project it instead: a flag or a command.
+	Project string
+}
+
+// NewProjectionExplained is NewProjection, with the events the projection
+// ignores and why, in the projection's order.
+func NewProjectionExplained(mod *load.Module, cfg *config.Config, pkgs []*load.Package, ch Choices) (config.Projection, []Ignored, error) {
+	d := &defaulter{mod: mod, cfg: cfg, pkgs: pkgs, ch: ch, reasons: map[string]Ignored{}}
+	p, err := d.projection()
+	if err != nil {
+		return p, nil, err
+	}
+	var ignored []Ignored
+	for _, e := range p.Events {
+		if e.Op != config.Ignore {
+			continue
+		}
+		key := e.Type
+		if e.Aggregate != "" {
+			key = path.Base(e.Aggregate) + "." + e.Type
+		}
+		why, ok := d.reasons[key]
+		if !ok {
+			why = Ignored{Reason: "the projection does not list it", Project: "--events with it among them"}
+		}
+		why.Event = key
+		ignored = append(ignored, why)
+	}
+	return p, ignored, nil
 }
 
 type defaulter struct {
@@ -56,6 +95,8 @@ type defaulter struct {
 	cfg  *config.Config
 	pkgs []*load.Package
 	ch   Choices
+	// reasons are why events are ignored, by how choices name them.
+	reasons map[string]Ignored
 }
 
 // chosen is an event picked for the projection.
@@ -259,22 +300,43 @@ func (d *defaulter) events(pattern string) ([]chosen, error) {
 		return out, nil
 	}
 	var out []chosen
+	keyed := 0
 	for _, pkg := range d.pkgs {
 		if len(pkg.Discovered) == 0 {
 			return nil, d.nothingFound(pkg)
 		}
 		for _, ev := range pkg.Discovered {
-			if pattern == config.Denormalized && !hasField(ev, d.ch.KeyField) {
+			if pattern == config.Denormalized && hasField(ev, d.ch.KeyField) {
+				keyed++
+			}
+			// A child row goes with its parent: the aggregate's own
+			// deletion deletes every row of the aggregate.
+			if pattern == config.Denormalized && !hasField(ev, d.ch.KeyField) && !d.deletesAggregate(pkg, ev) {
 				continue
 			}
 			out = append(out, chosen{pkg: pkg, ev: ev, key: d.eventKey(pkg, ev)})
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 || pattern == config.Denormalized && keyed == 0 {
 		return nil, diag.Errorf("", "no event of %s carries the key field %s", d.pkgs[0].Path, d.ch.KeyField).
 			WithHint("pass --key with a field the child events carry, or list them with --events")
 	}
 	return out, nil
+}
+
+// deletesAggregate reports whether ev deletes the package's aggregate
+// itself: Deleted, Removed, InstallationDeleted.
+func (d *defaulter) deletesAggregate(pkg *load.Package, ev *load.Event) bool {
+	words := names.Words(ev.Name)
+	if len(words) == 0 {
+		return false
+	}
+	switch strings.ToLower(words[len(words)-1]) {
+	case "deleted", "removed":
+	default:
+		return false
+	}
+	return len(words) == 1 || d.isAggregateName(pkg, strings.Join(words[:len(words)-1], ""))
 }
 
 func hasField(ev *load.Event, name string) bool {
@@ -361,9 +423,20 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	}
 	if !handled {
 		e.Op = config.Ignore
+		if pattern == config.Denormalized && len(d.ch.Events) == 0 {
+			d.reasons[c.key] = Ignored{Reason: fmt.Sprintf("it does not carry the key field %s", d.ch.KeyField),
+				Project: "a projection of its own: projgen new --aggregate " + c.pkg.Name}
+		}
 		return e, nil
 	}
-	e.Op = cmp.Or(d.ch.Ops[c.key], d.defaultOp(pattern, c, events))
+	op, fields := d.defaultOp(pattern, c, events)
+	if chosenOp, ok := d.ch.Ops[c.key]; ok {
+		op, fields = chosenOp, nil
+		if op == config.Ignore {
+			d.reasons[c.key] = Ignored{Reason: "--op " + c.key + "=ignore", Project: "--op " + c.key + "=update, or insert"}
+		}
+	}
+	e.Op = op
 	if !slices.Contains(config.Operations(), e.Op) {
 		return e, diag.Errorf("", "unknown operation %q for %s", e.Op, c.key).
 			WithHint("use one of %s", strings.Join(config.Operations(), ", "))
@@ -378,7 +451,13 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	e.Topic = topic
 	e.When = d.ch.When[c.key]
 	e.Fields = d.ch.Fields[c.key]
+	if e.Fields == nil {
+		e.Fields = fields
+	}
 	e.Columns = d.ch.Columns[c.key]
+	if e.Columns == nil {
+		e.Columns = d.payloadColumn(c)
+	}
 	e.Set = d.ch.Set[c.key]
 	if e.Set == nil {
 		e.Set = d.defaultSet(pattern, e.Op, c, events)
@@ -420,9 +499,13 @@ func (d *defaulter) topic(c chosen) (string, error) {
 // something other than the aggregate (RepositoryAdded in an installation)
 // concerns a child entity: upserting or deleting the aggregate's row would
 // be wrong, so it is ignored, and belongs in a denormalized projection.
-func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) string {
+//
+// A child-entity event that also carries fields of the aggregate itself
+// (LineAdded with the invoice's new TotalCents) updates those fields
+// instead: the fields returned are the ones to project, nil for all.
+func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string, []string) {
 	if pattern == config.CrossAggregate {
-		return config.Append
+		return config.Append, nil
 	}
 	words := names.Words(c.ev.Name)
 	for i := len(words) - 1; i >= 0; i-- {
@@ -436,14 +519,95 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) string 
 			continue
 		}
 		if pattern != config.Denormalized && i > 0 && !d.isAggregateName(c.pkg, strings.Join(words[:i], "")) {
-			return config.Ignore
+			if shared := d.aggregateFields(c, events); len(shared) > 0 {
+				return config.Update, shared
+			}
+			child := strings.Join(words[:i], "")
+			d.reasons[c.key] = Ignored{
+				Reason:  fmt.Sprintf("it changes a %s, a child entity, not the %s's row", names.Snake(child), strings.ToLower(cmp.Or(c.pkg.Aggregate, c.pkg.Name))),
+				Project: d.childCommand(c),
+			}
+			return config.Ignore, nil
 		}
-		return op
+		return op, nil
 	}
 	if len(c.ev.Fields) == 0 && c.ev.IsStruct() {
-		return config.Set
+		return config.Set, nil
 	}
-	return config.Update
+	return config.Update, nil
+}
+
+// childCommand is the command that projects a child-entity event into a
+// table of its own, keyed by its first ID field.
+func (d *defaulter) childCommand(c chosen) string {
+	for _, f := range c.ev.Fields {
+		if strings.HasSuffix(f.Name, "ID") {
+			return fmt.Sprintf("projgen new --aggregate %s --key %s --name %s", c.pkg.Name, f.Name, strings.TrimSuffix(sqlName(f.Name), "_id"))
+		}
+	}
+	return "projgen new --aggregate " + c.pkg.Name + " --key FIELD"
+}
+
+// aggregateFields returns the fields of c's event that an event of the
+// aggregate itself, one that is not about a child entity, also carries:
+// state of the aggregate that the child-entity event changes.
+func (d *defaulter) aggregateFields(c chosen, events []chosen) []string {
+	own := map[string]bool{}
+	for _, o := range events {
+		if o.pkg != c.pkg || o.ev == c.ev || d.aboutChild(o) {
+			continue
+		}
+		for _, f := range o.ev.Fields {
+			own[f.Name] = true
+		}
+	}
+	var shared []string
+	for _, f := range c.ev.Fields {
+		if own[f.Name] {
+			shared = append(shared, f.Name)
+		}
+	}
+	return shared
+}
+
+// aboutChild reports whether an event's name says it adds or removes
+// something other than the aggregate: RepositoryAdded in an installation.
+func (d *defaulter) aboutChild(c chosen) bool {
+	words := names.Words(c.ev.Name)
+	for i := len(words) - 1; i > 0; i-- {
+		switch strings.ToLower(words[i]) {
+		case "created", "added", "registered", "deleted", "removed":
+			return !d.isAggregateName(c.pkg, strings.Join(words[:i], ""))
+		}
+	}
+	return false
+}
+
+// payloadColumn names the column of a non-struct event's payload after
+// what it changes, when an event of the aggregate already has that
+// column: Renamed writes name, PriceChanged price. Otherwise the column
+// takes the event's name, and nil is returned.
+func (d *defaulter) payloadColumn(c chosen) map[string]string {
+	if c.ev.IsStruct() {
+		return nil
+	}
+	var target string
+	switch words := names.Words(c.ev.Name); {
+	case len(words) > 0 && strings.EqualFold(words[len(words)-1], "renamed"):
+		target = "name"
+	case len(words) > 1 && slices.Contains([]string{"changed", "updated", "set"}, strings.ToLower(words[len(words)-1])):
+		target = sqlName(strings.Join(words[:len(words)-1], ""))
+	default:
+		return nil
+	}
+	for _, ev := range c.pkg.Discovered {
+		for _, f := range ev.Fields {
+			if sqlName(cmp.Or(f.JSON, f.Name)) == target {
+				return map[string]string{c.ev.Name: target}
+			}
+		}
+	}
+	return nil
 }
 
 // isAggregateName reports whether name names the package's aggregate.
@@ -478,14 +642,35 @@ func (d *defaulter) defaultSet(pattern, op string, c chosen, events []chosen) ma
 			o := other.ev.Name
 			switch {
 			case n.prefix != "" && strings.EqualFold(name, n.prefix+o):
-				return map[string]any{"is_" + sqlName(o): false}
+				return map[string]any{d.flagColumn(c.pkg, o): false}
 			case n.positive != "" && strings.HasSuffix(name, n.negative) &&
 				o == strings.TrimSuffix(name, n.negative)+n.positive:
-				return map[string]any{"is_" + sqlName(o): false}
+				return map[string]any{d.flagColumn(c.pkg, o): false}
 			}
 		}
 	}
-	return map[string]any{"is_" + sqlName(name): true}
+	return map[string]any{d.flagColumn(c.pkg, name): true}
+}
+
+// flagColumn is the boolean column an event named event sets: a column
+// that an event of the aggregate already fills from a bool field of the
+// same stem (Activated sets the is_active that Created's IsActive
+// fills), so that one fact has one column, or else is_<event>.
+func (d *defaulter) flagColumn(pkg *load.Package, event string) string {
+	stem := sqlName(event)
+	for _, ev := range pkg.Discovered {
+		for _, f := range ev.Fields {
+			if f.Type == nil || f.Type.Kind != load.Bool || f.Type.Name != nil {
+				continue
+			}
+			col := sqlName(cmp.Or(f.JSON, f.Name))
+			root := strings.TrimSuffix(strings.TrimPrefix(col, "is_"), "e")
+			if len(root) >= 4 && strings.HasPrefix(stem, root) && strings.HasPrefix(col, "is_") {
+				return col
+			}
+		}
+	}
+	return "is_" + stem
 }
 
 // defaultMethod names the method after the event (Suspended →

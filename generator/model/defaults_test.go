@@ -182,13 +182,14 @@ func TestNewProjectionChoices(t *testing.T) {
 		}
 		topic := func(typ string) string { return installationPath + "." + typ }
 		sameEvents(t, p.Events, []config.Event{
-			// Only the events that carry the key field are handled.
+			// The events that carry the key field are handled, and the
+			// installation's deletion deletes its repositories.
 			{Type: "RepositoryAdded", Topic: topic("RepositoryAdded"), Op: config.Insert, Method: "AddRepository"},
 			{Type: "RepositoryRemoved", Topic: topic("RepositoryRemoved"), Op: config.Delete, Method: "RemoveRepository"},
+			{Type: "Deleted", Topic: topic("Deleted"), Op: config.Delete, Method: "DeleteInstallation"},
 			{Type: "Created", Op: config.Ignore},
 			{Type: "Suspended", Op: config.Ignore},
 			{Type: "Unsuspended", Op: config.Ignore},
-			{Type: "Deleted", Op: config.Ignore},
 		})
 	})
 }
@@ -232,5 +233,51 @@ func TestNewProjectionErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNewProjectionMeaning checks the defaults a careful developer would
+// write: state changes map onto the columns that hold that state, an
+// event about a child entity that carries aggregate state updates it,
+// and every ignored event comes with why and how to project it.
+func TestNewProjectionMeaning(t *testing.T) {
+	t.Parallel()
+	mod, pkgs := loadModule(t, "shop/widget")
+	p, ignored, err := model.NewProjectionExplained(mod, config.New(), []*load.Package{pkgs[modulePath+"/shop/widget"]}, model.Choices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byType := map[string]config.Event{}
+	for _, e := range p.Events {
+		byType[e.Type] = e
+	}
+	if got := byType["Activated"].Set; !reflect.DeepEqual(got, map[string]any{"is_active": true}) {
+		t.Errorf("Activated sets %v, want is_active = true, the column Created's IsActive fills", got)
+	}
+	if got := byType["Deactivated"].Set; !reflect.DeepEqual(got, map[string]any{"is_active": false}) {
+		t.Errorf("Deactivated sets %v, want is_active = false", got)
+	}
+	if got := byType["Renamed"].Columns; !reflect.DeepEqual(got, map[string]string{"Renamed": "name"}) {
+		t.Errorf("Renamed writes columns %v, want its payload in name", got)
+	}
+	if e := byType["LineAdded"]; e.Op != config.Update || !reflect.DeepEqual(e.Fields, []string{"TotalCents"}) {
+		t.Errorf("LineAdded = %s of fields %v, want an update of TotalCents, the widget's state it carries", e.Op, e.Fields)
+	}
+	if len(ignored) != 0 {
+		t.Errorf("ignored %+v, want none", ignored)
+	}
+
+	mod, pkgs = loadModule(t, "github/installation")
+	_, ignored, err = model.NewProjectionExplained(mod, config.New(), []*load.Package{pkgs[installationPath]}, model.Choices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ignored) != 2 {
+		t.Fatalf("ignored %+v, want RepositoryAdded and RepositoryRemoved", ignored)
+	}
+	for _, ig := range ignored {
+		if !strings.Contains(ig.Reason, "child entity") || !strings.Contains(ig.Project, "--key RepositoryID") {
+			t.Errorf("ignored %+v: want the reason, a child entity, and the command with --key RepositoryID", ig)
+		}
 	}
 }

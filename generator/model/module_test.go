@@ -109,6 +109,33 @@ type Opened struct{ Level int64 }
 type Changed struct{ Level string }
 `,
 	// The user already declares a name the projection would generate.
+	// The meaning a careful developer would write: Activated and
+	// Deactivated switch the is_active that Created fills, Renamed changes
+	// name, and LineAdded, about a line, carries the widget's new total.
+	"shop/widget/events.go": `package widget
+
+//projgen:event
+type Created struct {
+	Name       string
+	IsActive   bool
+	TotalCents int64
+}
+
+//projgen:event
+type Activated struct{}
+
+//projgen:event
+type Deactivated struct{}
+
+//projgen:event
+type Renamed string
+
+//projgen:event
+type LineAdded struct {
+	LineID     int64
+	TotalCents int64
+}
+`,
 	"bank/clash/clash.go": `package clash
 
 type Opened struct{ Owner string }

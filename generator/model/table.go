@@ -225,6 +225,11 @@ func (t *tableBuilder) params(m *Method, ce *config.Event, ep string) {
 			t.errorf(ep, "event %s is a %s, so it cannot carry the key field %s", ev.Name, ev.Type, keyField)
 			return
 		}
+		for name := range ce.Columns {
+			if name != ev.Name {
+				t.errorf(ep+".columns", "event %s is a %s, not a struct: columns can name only its payload's column, as %s: COLUMN", ev.Name, ev.Type, ev.Name)
+			}
+		}
 		if m.Op != config.Delete {
 			m.Params = append(m.Params, param(nil, ev.Type, ev.Name))
 		}
@@ -439,6 +444,11 @@ func (t *tableBuilder) keyParam(m *Method, ep string) {
 // the json tag's name, else the field's name, in snake_case.
 func (t *tableBuilder) columnName(m *Method, prm *Param, ce *config.Event) (string, bool) {
 	if prm.Field == nil {
+		// A non-struct payload has no field: columns names it by the
+		// event's type.
+		if c, ok := ce.Columns[m.Event.Name]; ok {
+			return c, true
+		}
 		return identifier(sqlName(m.Event.Name)), false
 	}
 	if c, ok := ce.Columns[prm.Field.Name]; ok {

@@ -212,7 +212,9 @@ func methodDoc(p *model.Projection, m *model.Method) string {
 		what = fmt.Sprintf("sets %s on its row of %s", describeSets(m), table)
 	case config.Delete:
 		what = fmt.Sprintf("deletes its row from %s", table)
-		if ts := p.Table.Tombstones; ts != nil {
+		if ts := p.Table.Tombstones; ts != nil && m.ByAggregate {
+			what += fmt.Sprintf(" and records their keys in %s", ts.Name)
+		} else if ts != nil {
 			what += fmt.Sprintf(" and records the row's key in %s", ts.Name)
 		}
 	case config.Append:

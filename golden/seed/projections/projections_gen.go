@@ -33,6 +33,7 @@ func Registrations() []projection.Registration {
 			Topics: []string{
 				"example.com/registry/github/installation.RepositoryAdded",
 				"example.com/registry/github/installation.RepositoryRemoved",
+				"example.com/registry/github/installation.Deleted",
 			},
 			Tables: []string{"github_repositories", "github_repositories_tombstones"},
 			New: func(db projection.DBTX) projection.Projection {

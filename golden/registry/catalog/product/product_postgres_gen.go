@@ -76,7 +76,7 @@ func (m *PostgresProductReadModel) RenameProduct(ctx context.Context, meta proje
 	"aggregate_version" = $2,
 	"last_position" = $3,
 	"updated_at" = $4,
-	"renamed" = $5
+	"name" = $5
 WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, renamed); err != nil {
 		return fmt.Errorf("products: RenameProduct: %w", err)

@@ -44,7 +44,6 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"last_position":     int64(101),
 				"name":              "name-1002",
 				"price":             int64(1103),
-				"renamed":           nil,
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 			})
@@ -72,7 +71,6 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"last_position":     int64(102),
 				"name":              "name-1002",
 				"price":             int64(1104),
-				"renamed":           nil,
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			})
@@ -98,9 +96,8 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"is_discontinued":   false,
 				"last_position":     int64(103),
-				"name":              "name-1002",
+				"name":              Renamed("renamed-1005"),
 				"price":             int64(1104),
-				"renamed":           Renamed("renamed-1005"),
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 			})
@@ -125,9 +122,8 @@ func TestPostgresProductReadModel(t *testing.T) {
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"is_discontinued":   true,
 				"last_position":     int64(104),
-				"name":              "name-1002",
+				"name":              Renamed("renamed-1005"),
 				"price":             int64(1104),
-				"renamed":           Renamed("renamed-1005"),
 				"sku":               "sku-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 			})
@@ -154,9 +150,8 @@ func TestPostgresProductReadModel(t *testing.T) {
 			"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 			"is_discontinued":   true,
 			"last_position":     int64(104),
-			"name":              "name-1002",
+			"name":              Renamed("renamed-1005"),
 			"price":             int64(1104),
-			"renamed":           Renamed("renamed-1005"),
 			"sku":               "sku-1001",
 			"updated_at":        time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 		})

@@ -54,8 +54,8 @@ WHERE "endpoints"."aggregate_version" < EXCLUDED."aggregate_version"`
 	return nil
 }
 
-// ActivateEndpoint applies Activated: it sets is_activated = true on its
-// row of endpoints.
+// ActivateEndpoint applies Activated: it sets is_active = true on its row
+// of endpoints.
 func (m *PostgresEndpointReadModel) ActivateEndpoint(ctx context.Context, meta projection.Meta) error {
 	if err := projection.CheckUUID(meta, "endpoints.aggregate_id"); err != nil {
 		return err
@@ -64,7 +64,7 @@ func (m *PostgresEndpointReadModel) ActivateEndpoint(ctx context.Context, meta p
 	"aggregate_version" = $2,
 	"last_position" = $3,
 	"updated_at" = $4,
-	"is_activated" = $5
+	"is_active" = $5
 WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, true); err != nil {
 		return fmt.Errorf("endpoints: ActivateEndpoint: %w", err)
@@ -72,8 +72,8 @@ WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	return nil
 }
 
-// DeactivateEndpoint applies Deactivated: it sets is_activated = false on
-// its row of endpoints.
+// DeactivateEndpoint applies Deactivated: it sets is_active = false on its
+// row of endpoints.
 func (m *PostgresEndpointReadModel) DeactivateEndpoint(ctx context.Context, meta projection.Meta) error {
 	if err := projection.CheckUUID(meta, "endpoints.aggregate_id"); err != nil {
 		return err
@@ -82,7 +82,7 @@ func (m *PostgresEndpointReadModel) DeactivateEndpoint(ctx context.Context, meta
 	"aggregate_version" = $2,
 	"last_position" = $3,
 	"updated_at" = $4,
-	"is_activated" = $5
+	"is_active" = $5
 WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, false); err != nil {
 		return fmt.Errorf("endpoints: DeactivateEndpoint: %w", err)

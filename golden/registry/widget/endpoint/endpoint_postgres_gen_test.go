@@ -40,7 +40,6 @@ func TestPostgresEndpointReadModel(t *testing.T) {
 			projectiontest.AssertRow(t, pool, "endpoints", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"aggregate_version": int64(1),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"is_activated":      false,
 				"is_active":         true,
 				"last_position":     int64(101),
 				"tenant_id":         "tenant-id-1001",
@@ -66,7 +65,6 @@ func TestPostgresEndpointReadModel(t *testing.T) {
 			projectiontest.AssertRow(t, pool, "endpoints", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"aggregate_version": int64(2),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"is_activated":      true,
 				"is_active":         true,
 				"last_position":     int64(102),
 				"tenant_id":         "tenant-id-1001",
@@ -92,8 +90,7 @@ func TestPostgresEndpointReadModel(t *testing.T) {
 			projectiontest.AssertRow(t, pool, "endpoints", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 				"aggregate_version": int64(3),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"is_activated":      false,
-				"is_active":         true,
+				"is_active":         false,
 				"last_position":     int64(103),
 				"tenant_id":         "tenant-id-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
@@ -120,8 +117,7 @@ func TestPostgresEndpointReadModel(t *testing.T) {
 		projectiontest.AssertRow(t, pool, "endpoints", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
 			"aggregate_version": int64(3),
 			"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-			"is_activated":      false,
-			"is_active":         true,
+			"is_active":         false,
 			"last_position":     int64(103),
 			"tenant_id":         "tenant-id-1001",
 			"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),

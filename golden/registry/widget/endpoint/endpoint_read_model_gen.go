@@ -22,10 +22,10 @@ type EndpointReadModel interface {
 		url string,
 		isActive bool,
 	) error
-	// ActivateEndpoint applies Activated: it sets is_activated = true on its
-	// row of endpoints.
+	// ActivateEndpoint applies Activated: it sets is_active = true on its row
+	// of endpoints.
 	ActivateEndpoint(ctx context.Context, meta projection.Meta) error
-	// DeactivateEndpoint applies Deactivated: it sets is_activated = false on
-	// its row of endpoints.
+	// DeactivateEndpoint applies Deactivated: it sets is_active = false on its
+	// row of endpoints.
 	DeactivateEndpoint(ctx context.Context, meta projection.Meta) error
 }

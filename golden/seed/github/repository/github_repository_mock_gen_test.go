@@ -71,3 +71,17 @@ func (mr *MockGithubRepositoryReadModelMockRecorder) RemoveRepository(ctx, meta,
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveRepository", reflect.TypeOf((*MockGithubRepositoryReadModel)(nil).RemoveRepository), ctx, meta, repositoryID)
 }
+
+// DeleteInstallation mocks base method.
+func (m *MockGithubRepositoryReadModel) DeleteInstallation(ctx context.Context, meta projection.Meta) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteInstallation", ctx, meta)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeleteInstallation indicates an expected call of DeleteInstallation.
+func (mr *MockGithubRepositoryReadModelMockRecorder) DeleteInstallation(ctx, meta any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteInstallation", reflect.TypeOf((*MockGithubRepositoryReadModel)(nil).DeleteInstallation), ctx, meta)
+}

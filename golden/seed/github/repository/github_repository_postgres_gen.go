@@ -78,3 +78,25 @@ WHERE "github_repositories_tombstones"."last_position" < EXCLUDED."last_position
 	}
 	return nil
 }
+
+// DeleteInstallation applies installation.Deleted: it deletes the
+// aggregate's rows from github_repositories and records their keys in
+// github_repositories_tombstones.
+func (m *PostgresGithubRepositoryReadModel) DeleteInstallation(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "github_repositories.aggregate_id"); err != nil {
+		return err
+	}
+	const query = `WITH "deleted" AS (
+	DELETE FROM "github_repositories"
+	WHERE "aggregate_id" = $1 AND "last_position" < $2
+	RETURNING "repository_id"
+)
+INSERT INTO "github_repositories_tombstones" ("repository_id", "last_position")
+SELECT "repository_id", $2 FROM "deleted"
+ON CONFLICT ("repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
+WHERE "github_repositories_tombstones"."last_position" < EXCLUDED."last_position"`
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Position); err != nil {
+		return fmt.Errorf("github_repositories: DeleteInstallation: %w", err)
+	}
+	return nil
+}

@@ -67,6 +67,23 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey})
 		}
 	}
+	// installation.Deleted at version 3: DeleteInstallation deletes the row;
+	// applying it again, as a replay, changes nothing.
+	{
+		meta := projection.Meta{
+			AggregateID: aggregateID,
+			Version:     3,
+			Position:    103,
+			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/github/installation.Deleted",
+		}
+		for replay := range 2 {
+			if err := readModel.DeleteInstallation(ctx, meta); err != nil {
+				t.Fatalf("DeleteInstallation (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey})
+		}
+	}
 	// installation.RepositoryAdded with an aggregate ID that is not a UUID,
 	// which github_repositories.aggregate_id holds: an error naming the event.
 	{
@@ -91,8 +108,8 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		meta := projection.Meta{
 			AggregateID: "6f1c2a3e-0000-4000-8000-000000000002",
 			Version:     1,
-			Position:    103,
-			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			Position:    104,
+			Timestamp:   time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/github/installation.RepositoryAdded",
 		}
 		repositoryName := "repository-name-1006"
@@ -102,7 +119,7 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		}
 		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
 			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
-			"last_position": int64(103),
+			"last_position": int64(104),
 		})
 	}
 	// installation.RepositoryAdded from aggregate 3, after every event above:
@@ -111,8 +128,8 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		meta := projection.Meta{
 			AggregateID: "6f1c2a3e-0000-4000-8000-000000000003",
 			Version:     1,
-			Position:    104,
-			Timestamp:   time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
+			Position:    105,
+			Timestamp:   time.Date(2026, time.January, 5, 21, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/github/installation.RepositoryAdded",
 		}
 		repositoryName := "repository-name-1008"
@@ -122,7 +139,7 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		}
 		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
 			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000003",
-			"last_position": int64(104),
+			"last_position": int64(105),
 		})
 	}
 }
@@ -170,6 +187,20 @@ func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
 				Position:    102,
 				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 				Topic:       "example.com/registry/github/installation.RepositoryRemoved",
+			},
+		})
+	}
+	// installation.Deleted at version 3.
+	{
+		var data installation.Deleted
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    103,
+				Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/github/installation.Deleted",
 			},
 		})
 	}

@@ -36,6 +36,7 @@ func (p *GithubRepositoryProjection) Topics() []string {
 	return []string{
 		"example.com/registry/github/installation.RepositoryAdded",
 		"example.com/registry/github/installation.RepositoryRemoved",
+		"example.com/registry/github/installation.Deleted",
 	}
 }
 
@@ -57,6 +58,13 @@ func (p *GithubRepositoryProjection) Process(ctx context.Context, e projection.E
 			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
 		}
 		return p.removeRepository(ctx, e.Meta, data)
+	case installation.Deleted:
+		return p.deleteInstallation(ctx, e.Meta, &data)
+	case *installation.Deleted:
+		if data == nil {
+			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
+		}
+		return p.deleteInstallation(ctx, e.Meta, data)
 	}
 	return nil
 }
@@ -70,4 +78,9 @@ func (p *GithubRepositoryProjection) addRepository(ctx context.Context, meta pro
 // RemoveRepository.
 func (p *GithubRepositoryProjection) removeRepository(ctx context.Context, meta projection.Meta, data *installation.RepositoryRemoved) error {
 	return p.view.RemoveRepository(ctx, meta, data.RepositoryID)
+}
+
+// deleteInstallation applies installation.Deleted with DeleteInstallation.
+func (p *GithubRepositoryProjection) deleteInstallation(ctx context.Context, meta projection.Meta, data *installation.Deleted) error {
+	return p.view.DeleteInstallation(ctx, meta)
 }

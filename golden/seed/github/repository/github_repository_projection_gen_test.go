@@ -85,6 +85,38 @@ func TestGithubRepositoryProjectionRemoveRepository(t *testing.T) {
 	}
 }
 
+// TestGithubRepositoryProjectionDeleteInstallation checks that
+// installation.Deleted, as a value and as a pointer, becomes exactly the
+// call DeleteInstallation with the event's metadata and fields.
+func TestGithubRepositoryProjectionDeleteInstallation(t *testing.T) {
+	ctx := context.Background()
+	meta := projection.Meta{
+		AggregateID: "6f1c2a3e-0000-4000-8000-000000000001",
+		Version:     3,
+		Position:    3,
+		Timestamp:   time.Date(2026, time.January, 1, 15, 0, 0, 0, time.UTC),
+		Topic:       "example.com/registry/github/installation.Deleted",
+	}
+	var data installation.Deleted
+	for _, tc := range []struct {
+		name    string
+		payload any
+		calls   bool
+	}{{"value", data, true}, {"pointer", &data, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctrl := gomock.NewController(t)
+			view := NewMockGithubRepositoryReadModel(ctrl)
+			if tc.calls {
+				view.EXPECT().DeleteInstallation(ctx, meta).Return(nil)
+			}
+			proj := NewGithubRepositoryProjection(view)
+			if err := proj.Process(ctx, projection.Event{Meta: meta, Data: tc.payload}); err != nil {
+				t.Fatalf("Process: %v", err)
+			}
+		})
+	}
+}
+
 // TestGithubRepositoryProjectionIgnoresOtherEvents checks that events the
 // projection does not handle, including the ones projgen.yaml ignores, make
 // no call and no error.
@@ -99,7 +131,6 @@ func TestGithubRepositoryProjectionIgnoresOtherEvents(t *testing.T) {
 		new(installation.Created),
 		new(installation.Suspended),
 		new(installation.Unsuspended),
-		new(installation.Deleted),
 	} {
 		e := projection.Event{Meta: projection.Meta{Topic: "unknown"}, Data: payload}
 		if err := proj.Process(context.Background(), e); err != nil {

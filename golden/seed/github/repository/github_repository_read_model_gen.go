@@ -28,4 +28,8 @@ type GithubRepositoryReadModel interface {
 	// row from github_repositories and records the row's key in
 	// github_repositories_tombstones.
 	RemoveRepository(ctx context.Context, meta projection.Meta, repositoryID int64) error
+	// DeleteInstallation applies installation.Deleted: it deletes the
+	// aggregate's rows from github_repositories and records their keys in
+	// github_repositories_tombstones.
+	DeleteInstallation(ctx context.Context, meta projection.Meta) error
 }

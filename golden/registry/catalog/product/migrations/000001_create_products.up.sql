@@ -12,7 +12,6 @@ CREATE TABLE "products" (
     "sku" text NOT NULL,
     "name" text NOT NULL,
     "price" bigint NOT NULL,
-    "renamed" text,
     "is_discontinued" boolean NOT NULL DEFAULT false
 );
 

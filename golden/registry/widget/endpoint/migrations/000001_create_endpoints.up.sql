@@ -11,8 +11,7 @@ CREATE TABLE "endpoints" (
     "updated_at" timestamptz NOT NULL,
     "tenant_id" text NOT NULL,
     "url" text NOT NULL,
-    "is_active" boolean NOT NULL,
-    "is_activated" boolean NOT NULL DEFAULT false
+    "is_active" boolean NOT NULL
 );
 
 CREATE INDEX "endpoints_created_at_idx" ON "endpoints" ("created_at");
