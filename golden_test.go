@@ -74,7 +74,8 @@ var goldenCases = []goldenCase{
 	{
 		// Every operation, chosen with flags: insert, update and set with
 		// constants, delete, append, ignore; renamed methods and columns,
-		// chosen fields, and a condition with a comparison.
+		// chosen fields, a condition with a comparison, and a key of
+		// global scope.
 		name:  "operations",
 		input: "registry",
 		runs: [][]string{
@@ -89,6 +90,10 @@ var goldenCases = []goldenCase{
 				"--yes", "--no-test"},
 			{"new", "--aggregate", "product", "--op", "Discontinued=delete", "--op", "Renamed=ignore",
 				"--table", "catalog_products", "--yes", "--no-test"},
+			// Rows keyed by a field unique across aggregates: a
+			// repository moves to the installation of its latest event.
+			{"new", "--aggregate", "installation", "--key", "RepositoryID", "--key-scope", "global",
+				"--name", "installation_repository", "--out", "github/repository", "--yes", "--no-test"},
 		},
 	},
 }

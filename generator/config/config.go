@@ -144,7 +144,22 @@ type Key struct {
 	// Field is the event field that keys the rows when From is field. Every
 	// projected event must carry it.
 	Field string `yaml:"field,omitempty"`
+	// Scope says, when From is field, whether the field identifies a row
+	// within its aggregate only (aggregate: the key is aggregate_id and
+	// the field together) or across all aggregates (global: the field
+	// alone). Empty is global, as projgen.yaml files written before scope
+	// existed mean; projgen new writes it.
+	Scope string `yaml:"scope,omitempty"`
 }
+
+// Key scopes, for Key.Scope.
+const (
+	// ScopeAggregate keys rows by the aggregate and the field: IDs that
+	// are unique only within one aggregate (line 0 of every order).
+	ScopeAggregate = "aggregate"
+	// ScopeGlobal keys rows by the field alone: IDs unique everywhere.
+	ScopeGlobal = "global"
+)
 
 // Event records how one event is projected.
 type Event struct {
@@ -388,6 +403,10 @@ func (c *Config) validateKey(p *Projection, pp string, add func(string, string, 
 		if k.Field == "" {
 			add(pp+".key.from", "key from field names no field").
 				WithHint("set key.field to the event field that identifies a row, such as RepositoryID")
+		}
+		if k.Scope != "" && k.Scope != ScopeAggregate && k.Scope != ScopeGlobal {
+			add(pp+".key.scope", "unknown key scope %q", k.Scope).
+				WithHint("use aggregate when the field identifies a row within its aggregate only, global when it is unique across aggregates")
 		}
 	case KeyPosition:
 	default:

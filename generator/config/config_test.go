@@ -301,6 +301,13 @@ func TestParseRejects(t *testing.T) {
 			msg: "key from field names no field",
 		},
 		{
+			name: "unknown key scope",
+			src: func(t *testing.T) string {
+				return edit(t, "      field: RepositoryID\n", "      field: RepositoryID\n      scope: tenant "+marker+"\n")
+			},
+			msg: `unknown key scope "tenant"`,
+		},
+		{
 			name: "key type neither uuid nor text",
 			src:  func(t *testing.T) string { return edit(t, "      type: uuid\n", "      type: bigint "+marker+"\n") },
 			msg:  `key type "bigint"`,

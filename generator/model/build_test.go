@@ -322,6 +322,24 @@ func TestBuildFromNewProjection(t *testing.T) {
 				"updated_at timestamptz NOT NULL",
 				"repository_name text NOT NULL",
 			},
+			// The key is (aggregate_id, repository_id), whose index
+			// serves lookups by aggregate.
+			indexes: []string{
+				"repositories_created_at_idx(created_at)",
+			},
+		},
+		{
+			name: "denormalized, key of global scope",
+			ch:   model.Choices{KeyField: "RepositoryID", KeyScope: config.ScopeGlobal},
+			columns: []string{
+				"repository_id bigint NOT NULL",
+				"aggregate_id uuid NOT NULL",
+				"aggregate_version bigint NOT NULL",
+				"last_position bigint NOT NULL",
+				"created_at timestamptz NOT NULL",
+				"updated_at timestamptz NOT NULL",
+				"repository_name text NOT NULL",
+			},
 			indexes: []string{
 				"repositories_aggregate_id_idx(aggregate_id)",
 				"repositories_created_at_idx(created_at)",

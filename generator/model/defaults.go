@@ -32,6 +32,9 @@ type Choices struct {
 	KeyField string
 	// KeyColumn names the key column.
 	KeyColumn string
+	// KeyScope is aggregate or global, for KeyField; empty picks by the
+	// field's type.
+	KeyScope string
 	// Events are the events to project; empty means the discovered ones.
 	Events []string
 	// Ops, Methods and When are per event.
@@ -128,6 +131,10 @@ func (d *defaulter) projection() (config.Projection, error) {
 		return config.Projection{}, diag.Errorf("", "unknown pattern %q", pattern).
 			WithHint("use one of %s", strings.Join(config.Patterns(), ", "))
 	}
+	if ch.KeyScope != "" && ch.KeyField == "" {
+		return config.Projection{}, diag.Errorf("", "--key-scope %s applies to rows keyed by an event field, and no --key was given", ch.KeyScope).
+			WithHint("pass --key FIELD with it, or leave --key-scope out")
+	}
 	if pattern == config.Denormalized && ch.KeyField == "" {
 		return config.Projection{}, diag.Errorf("", "a denormalized projection is keyed by an event field, and none was given").
 			WithHint("pass --key FIELD, such as --key RepositoryID")
@@ -159,7 +166,8 @@ func (d *defaulter) projection() (config.Projection, error) {
 	case pattern == config.CrossAggregate:
 		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, EventPositionKey), From: config.KeyPosition}
 	case ch.KeyField != "":
-		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, sqlName(ch.KeyField)), From: config.KeyField, Field: ch.KeyField}
+		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, sqlName(ch.KeyField)), From: config.KeyField, Field: ch.KeyField,
+			Scope: cmp.Or(ch.KeyScope, keyScope(events, ch.KeyField))}
 	default:
 		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, AggregateIDColumn), From: config.KeyAggregate, Type: KeyTypeOf(first.IDType)}
 	}
@@ -337,6 +345,25 @@ func (d *defaulter) deletesAggregate(pkg *load.Package, ev *load.Event) bool {
 		return false
 	}
 	return len(words) == 1 || d.isAggregateName(pkg, strings.Join(words[:len(words)-1], ""))
+}
+
+// keyScope is the scope of a key field: global when its type is a UUID,
+// which is unique wherever it is made, and aggregate otherwise, since an
+// ID such as a line number is often unique only within its aggregate,
+// and two aggregates' rows would overwrite each other.
+func keyScope(events []chosen, field string) string {
+	for _, c := range events {
+		for _, f := range c.ev.Fields {
+			if f.Name != field {
+				continue
+			}
+			if ct, err := MapType(f.Type); err == nil && ct.SQL == "uuid" {
+				return config.ScopeGlobal
+			}
+			return config.ScopeAggregate
+		}
+	}
+	return config.ScopeAggregate
 }
 
 func hasField(ev *load.Event, name string) bool {

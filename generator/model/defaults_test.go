@@ -177,7 +177,9 @@ func TestNewProjectionChoices(t *testing.T) {
 		if p.Pattern != config.Denormalized || p.Name != "repository" || p.Table != "repositories" || p.Dir != "github/installation" {
 			t.Errorf("pattern, name, table, dir = %q, %q, %q, %q", p.Pattern, p.Name, p.Table, p.Dir)
 		}
-		if want := (config.Key{Column: "repository_id", From: config.KeyField, Field: "RepositoryID"}); p.Key != want {
+		// RepositoryID is an int64, unique perhaps only within its
+		// installation: rows are keyed by both.
+		if want := (config.Key{Column: "repository_id", From: config.KeyField, Field: "RepositoryID", Scope: config.ScopeAggregate}); p.Key != want {
 			t.Errorf("key = %+v, want %+v", p.Key, want)
 		}
 		topic := func(typ string) string { return installationPath + "." + typ }

@@ -45,12 +45,21 @@ type Migration struct {
 	DownFile string
 }
 
+// PrimaryKey returns the names of the table's key columns: the key, after
+// the scope column when there is one.
+func (t *Table) PrimaryKey() []string {
+	if t.Scope != nil {
+		return []string{t.Scope.Name, t.Key.Name}
+	}
+	return []string{t.Key.Name}
+}
+
 // VersionWidth is the number of digits of migration versions.
 const VersionWidth = 6
 
 // Schema returns the table as the schema package describes it.
 func (t *Table) Schema() *schema.Table {
-	st := &schema.Table{Name: t.Name, PrimaryKey: []string{t.Key.Name}}
+	st := &schema.Table{Name: t.Name, PrimaryKey: t.PrimaryKey()}
 	for _, c := range t.Columns {
 		st.Columns = append(st.Columns, &schema.Column{
 			Name: c.Name, Type: schema.NormalizeType(c.SQLType), NotNull: c.NotNull, Default: c.Default,

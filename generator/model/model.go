@@ -142,6 +142,10 @@ type Method struct {
 	ByAggregate bool
 	// KeyParam is the parameter that keys the row in a field-keyed table.
 	KeyParam *Param
+	// ScopeWrite is the aggregate ID the statement matches a row's Scope
+	// column by, nil when the table has no Scope or the method matches
+	// every row of the aggregate anyway (ByAggregate).
+	ScopeWrite *Write
 	// Args is the struct the method takes its parameters in, nil when it
 	// takes them one by one (see MaxPositionalParams).
 	Args *ArgsStruct
@@ -253,6 +257,11 @@ type Table struct {
 	// a field, which events of several aggregates may touch, since only the
 	// global position orders those. Append-only tables need none.
 	Guard *Column
+	// Scope is the aggregate_id column when it is part of the key: rows
+	// keyed by a field that identifies them within their aggregate only
+	// (key scope aggregate), so that two aggregates' rows of the same
+	// field value stay apart. Nil otherwise.
+	Scope *Column
 	// Tombstones is the table that keeps the key and guard of each
 	// deleted row, nil when no event deletes rows. A deleted row leaves
 	// nothing for the guard to compare with, so without it an older

@@ -104,7 +104,13 @@ func (t *tableBuilder) tombstones() {
 	}
 	key, guard := *t.table.Key, *t.table.Guard
 	key.Default, guard.Default = "", ""
-	t.table.Tombstones = &Table{Name: name, Key: &key, KeyFrom: t.table.KeyFrom, Columns: []*Column{&key, &guard}, Guard: &guard}
+	ts := &Table{Name: name, Key: &key, KeyFrom: t.table.KeyFrom, Columns: []*Column{&key, &guard}, Guard: &guard}
+	if t.table.Scope != nil {
+		scope := *t.table.Scope
+		ts.Scope = &scope
+		ts.Columns = []*Column{&scope, &key, &guard}
+	}
+	t.table.Tombstones = ts
 }
 
 // maxIdentifier is the length past which PostgreSQL truncates names.
@@ -144,6 +150,9 @@ func (t *tableBuilder) keyAndBookkeeping() {
 		t.table.Guard = t.table.Column(VersionColumnName)
 	case config.KeyField:
 		t.table.Guard = t.table.Column(PositionColumnName)
+		if k.Scope == config.ScopeAggregate {
+			t.table.Scope = t.table.Column(AggregateIDColumn)
+		}
 	}
 }
 
@@ -316,8 +325,11 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 		}
 	}
 	defer func() {
-		for _, w := range m.Writes {
-			if w.Source == FromAggregateID && w.Column.SQLType == "uuid" {
+		if sc := t.table.Scope; sc != nil && !m.ByAggregate {
+			m.ScopeWrite = &Write{Column: sc, Source: FromAggregateID}
+		}
+		for _, w := range append(slices.Clone(m.Writes), m.ScopeWrite) {
+			if w != nil && w.Source == FromAggregateID && w.Column.SQLType == "uuid" {
 				m.UUIDColumn = w.Column
 			}
 		}
@@ -604,6 +616,8 @@ func (t *tableBuilder) indexes() {
 	}
 	for _, c := range t.table.Columns {
 		switch {
+		case c == t.table.Scope:
+			// The primary key begins with it, and serves its lookups.
 		case c.Role == AggregateColumn, c.Role == CreatedColumn:
 			add(c.Name)
 		case c.Role == DataColumn && (c.Name == "id" || strings.HasSuffix(c.Name, "_id")) &&

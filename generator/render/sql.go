@@ -44,6 +44,11 @@ type statement struct {
 	// statement on every row of an aggregate (ByAggregate).
 	Tombstones, RowKey string
 	ByAggregate        bool
+	// Conflict are the key columns an upsert conflicts on, joined.
+	Conflict string
+	// Scope is the aggregate_id column when it is part of the key, and
+	// ScopeValue the $n it matches; both empty otherwise.
+	Scope, ScopeValue string
 	// Columns and Values are the inserted columns and their $n, in order.
 	Columns, Values []string
 	// Updates are the columns an upsert updates on conflict.
@@ -86,6 +91,14 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 		st.Guard = q(g.Name)
 	}
 	st.RowKey, st.ByAggregate = q(p.Table.Key.Name), m.ByAggregate
+	var conflict []string
+	for _, c := range p.Table.PrimaryKey() {
+		conflict = append(conflict, q(c))
+	}
+	st.Conflict = strings.Join(conflict, ", ")
+	if sc := p.Table.Scope; sc != nil {
+		st.Scope = q(sc.Name)
+	}
 	if ts := p.Table.Tombstones; ts != nil {
 		st.Tombstones = q(ts.Name)
 	}
@@ -107,10 +120,14 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 				st.GuardValue = v
 			}
 			// The owner of a row keyed by a field (aggregate_id) is
-			// the aggregate of its latest event, so it is updated too.
-			if w.Column.Role != model.KeyColumn && w.Column.Role != model.CreatedColumn {
+			// the aggregate of its latest event, so it is updated too,
+			// unless it is part of the key.
+			if w.Column.Role != model.KeyColumn && w.Column.Role != model.CreatedColumn && w.Column != p.Table.Scope {
 				st.Updates = append(st.Updates, q(w.Column.Name))
 			}
+		}
+		if m.ScopeWrite != nil {
+			st.ScopeValue = value(m.ScopeWrite)
 		}
 	case config.Update, config.Set, config.Delete:
 		name = "update"
@@ -118,6 +135,9 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 			name = "delete"
 		}
 		st.KeyValue = value(m.Writes[0])
+		if m.ScopeWrite != nil {
+			st.ScopeValue = value(m.ScopeWrite)
+		}
 		for _, w := range m.Writes[1:] {
 			v := value(w)
 			if w.Column == p.Table.Guard {
@@ -159,6 +179,9 @@ type sqlTable struct {
 	Name    string
 	Columns []sqlColumn
 	Indexes []sqlIndex
+	// PrimaryKey are the key columns of a key of several columns, which
+	// is a table constraint; a one-column key is its column's.
+	PrimaryKey []string
 }
 
 type sqlColumn struct {
@@ -181,6 +204,11 @@ func quoteTable(t *schema.Table) sqlTable {
 	}
 	for _, ix := range t.Indexes {
 		st.Indexes = append(st.Indexes, quoteIndex(t.Name, ix))
+	}
+	if len(t.PrimaryKey) > 1 {
+		for _, c := range t.PrimaryKey {
+			st.PrimaryKey = append(st.PrimaryKey, names.SQLIdent(c))
+		}
 	}
 	return st
 }

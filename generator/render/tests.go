@@ -336,6 +336,9 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 				if kp.Conv == model.ByteSlice {
 					key = jen.Dict{jen.Lit(table.Key.Name): jen.Id("rowKey").Index(jen.Op(":"))}
 				}
+				if table.Scope != nil {
+					key[jen.Lit(table.Scope.Name)] = jen.Id("aggregateID")
+				}
 				break
 			}
 		}
@@ -549,9 +552,10 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 }
 
 // newOwner renders, for a table keyed by an event field, the row's key
-// inserted by other aggregates, later than every step: the row belongs to
-// the aggregate of its latest event, and a tombstone older than the event
-// does not hold it back.
+// inserted by two other aggregates, later than every step: with a key of
+// global scope the row belongs to the aggregate of its latest event; with
+// a key scoped by aggregate each aggregate keeps a row of its own. A
+// tombstone older than the event does not hold it back.
 func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key jen.Dict) []jen.Code {
 	if p.Table.KeyFrom != config.KeyField {
 		return nil
@@ -567,8 +571,30 @@ func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key j
 		return nil
 	}
 	var out []jen.Code
-	// Aggregate 2 inserts the row anew, and aggregate 3 then takes it
-	// over: the upsert must move its owner, not only its version.
+	// Aggregate 2 inserts the row anew, and aggregate 3 the same key then:
+	// with a key of global scope the upsert must move the row to it, not
+	// only its version; with a key scoped by aggregate, each has a row of
+	// its own, and aggregate 2's is left as it was.
+	scoped := p.Table.Scope != nil
+	rowOf := func(owner, position int) jen.Code {
+		k := key
+		if scoped {
+			rowKey := jen.Id("rowKey")
+			if insert.KeyParam.Conv == model.ByteSlice {
+				rowKey = jen.Id("rowKey").Index(jen.Op(":"))
+			}
+			k = jen.Dict{
+				jen.Lit(p.Table.Key.Name):   rowKey,
+				jen.Lit(p.Table.Scope.Name): jen.Lit(sampleAggregateID(p.KeyType, owner)),
+			}
+		}
+		return jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),
+			jen.Qual(runtimeTest, "Row").Values(k),
+			jen.Qual(runtimeTest, "Row").Values(jen.Dict{
+				jen.Lit(model.AggregateIDColumn):  jen.Lit(sampleAggregateID(p.KeyType, owner)),
+				jen.Lit(model.PositionColumnName): jen.Lit(int64(position)),
+			}))
+	}
 	for i, owner := range []int{2, 3} {
 		position := 100 + len(steps) + 1 + i
 		other := jen.Lit(sampleAggregateID(p.KeyType, owner))
@@ -587,15 +613,18 @@ func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key j
 			jen.If(jen.Err().Op(":=").Id("readModel").Dot(insert.Name).Call(packArgs(insert, args)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Id("t").Dot("Fatalf").Call(jen.Lit(insert.Name+" (another aggregate): %v"), jen.Err()),
 			),
-			jen.Qual(runtimeTest, "AssertRow").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),
-				jen.Qual(runtimeTest, "Row").Values(key),
-				jen.Qual(runtimeTest, "Row").Values(jen.Dict{
-					jen.Lit(model.AggregateIDColumn):  other,
-					jen.Lit(model.PositionColumnName): jen.Lit(int64(position)),
-				})),
+			rowOf(owner, position),
 		)
-		out = append(out, doc(fmt.Sprintf("%s from aggregate %d, after every event above: the row is that aggregate's now.",
-			eventRef(p, insert.Event), owner)), jen.Block(block...))
+		what := "the row is that aggregate's now"
+		if scoped {
+			what = "it has a row of its own"
+			if i > 0 {
+				what += ", beside aggregate 2's, which is as it was"
+				block = append(block, rowOf(2, position-1))
+			}
+		}
+		out = append(out, doc(fmt.Sprintf("%s from aggregate %d, after every event above: %s.",
+			eventRef(p, insert.Event), owner, what)), jen.Block(block...))
 	}
 	return out
 }

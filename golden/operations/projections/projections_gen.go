@@ -6,6 +6,8 @@ package projections
 
 import (
 	"example.com/registry/catalog/product"
+	"example.com/registry/github/installation"
+	"example.com/registry/github/repository"
 	"example.com/registry/shop/order"
 	"github.com/projgen/projgen/projection"
 )
@@ -15,6 +17,18 @@ import (
 // typically the transaction of a batch of events.
 func Registrations() []projection.Registration {
 	return []projection.Registration{
+		{
+			Name: "installation_repository",
+			Topics: []string{
+				"example.com/registry/github/installation.RepositoryAdded",
+				"example.com/registry/github/installation.RepositoryRemoved",
+				"example.com/registry/github/installation.Deleted",
+			},
+			Tables: []string{"installation_repositories", "installation_repositories_tombstones"},
+			New: func(db projection.DBTX) projection.Projection {
+				return repository.NewInstallationRepositoryProjection(repository.NewPostgresInstallationRepositoryReadModel(db))
+			},
+		},
 		{
 			Name: "order_history",
 			Topics: []string{
@@ -67,6 +81,15 @@ func EventTypes() projection.EventTypes {
 		},
 		"example.com/registry/catalog/product.Discontinued": func() any {
 			return new(product.Discontinued)
+		},
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(installation.Deleted)
+		},
+		"example.com/registry/github/installation.RepositoryAdded": func() any {
+			return new(installation.RepositoryAdded)
+		},
+		"example.com/registry/github/installation.RepositoryRemoved": func() any {
+			return new(installation.RepositoryRemoved)
 		},
 		"order.cancelled": func() any {
 			return new(order.Cancelled)

@@ -46,9 +46,8 @@ func (m *PostgresGithubRepositoryReadModel) AddRepository(
 	}
 	const query = `INSERT INTO "github_repositories" ("repository_id", "aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "repository_name", "repository_url")
 SELECT $1, $2, $3, $4, $5, $5, $6, $7
-WHERE NOT EXISTS (SELECT 1 FROM "github_repositories_tombstones" WHERE "repository_id" = $1 AND "last_position" >= $4)
-ON CONFLICT ("repository_id") DO UPDATE SET
-	"aggregate_id" = EXCLUDED."aggregate_id",
+WHERE NOT EXISTS (SELECT 1 FROM "github_repositories_tombstones" WHERE "repository_id" = $1 AND "aggregate_id" = $2 AND "last_position" >= $4)
+ON CONFLICT ("aggregate_id", "repository_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
 	"updated_at" = EXCLUDED."updated_at",
@@ -65,15 +64,18 @@ WHERE "github_repositories"."last_position" < EXCLUDED."last_position"`
 // row from github_repositories and records the row's key in
 // github_repositories_tombstones.
 func (m *PostgresGithubRepositoryReadModel) RemoveRepository(ctx context.Context, meta projection.Meta, repositoryID int64) error {
+	if err := projection.CheckUUID(meta, "github_repositories.aggregate_id"); err != nil {
+		return err
+	}
 	const query = `WITH "deleted" AS (
 	DELETE FROM "github_repositories"
-	WHERE "repository_id" = $1 AND "last_position" < $2
+	WHERE "repository_id" = $1 AND "aggregate_id" = $2 AND "last_position" < $3
 )
-INSERT INTO "github_repositories_tombstones" ("repository_id", "last_position")
-VALUES ($1, $2)
-ON CONFLICT ("repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
+INSERT INTO "github_repositories_tombstones" ("aggregate_id", "repository_id", "last_position")
+VALUES ($2, $1, $3)
+ON CONFLICT ("aggregate_id", "repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
 WHERE "github_repositories_tombstones"."last_position" < EXCLUDED."last_position"`
-	if _, err := m.db.Exec(ctx, query, repositoryID, meta.Position); err != nil {
+	if _, err := m.db.Exec(ctx, query, repositoryID, meta.AggregateID, meta.Position); err != nil {
 		return fmt.Errorf("github_repositories: RemoveRepository: %w", err)
 	}
 	return nil
@@ -89,11 +91,11 @@ func (m *PostgresGithubRepositoryReadModel) DeleteInstallation(ctx context.Conte
 	const query = `WITH "deleted" AS (
 	DELETE FROM "github_repositories"
 	WHERE "aggregate_id" = $1 AND "last_position" < $2
-	RETURNING "repository_id"
+	RETURNING "aggregate_id", "repository_id"
 )
-INSERT INTO "github_repositories_tombstones" ("repository_id", "last_position")
-SELECT "repository_id", $2 FROM "deleted"
-ON CONFLICT ("repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
+INSERT INTO "github_repositories_tombstones" ("aggregate_id", "repository_id", "last_position")
+SELECT "aggregate_id", "repository_id", $2 FROM "deleted"
+ON CONFLICT ("aggregate_id", "repository_id") DO UPDATE SET "last_position" = EXCLUDED."last_position"
 WHERE "github_repositories_tombstones"."last_position" < EXCLUDED."last_position"`
 	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Position); err != nil {
 		return fmt.Errorf("github_repositories: DeleteInstallation: %w", err)

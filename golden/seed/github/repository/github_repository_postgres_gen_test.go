@@ -39,7 +39,10 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 			if err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL); err != nil {
 				t.Fatalf("AddRepository (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
+			projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{
+				"aggregate_id":  aggregateID,
+				"repository_id": rowKey,
+			}, projectiontest.Row{
 				"aggregate_id":      aggregateID,
 				"aggregate_version": int64(1),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
@@ -64,7 +67,10 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 			if err := readModel.RemoveRepository(ctx, meta, rowKey); err != nil {
 				t.Fatalf("RemoveRepository (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey})
+			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{
+				"aggregate_id":  aggregateID,
+				"repository_id": rowKey,
+			})
 		}
 	}
 	// installation.Deleted at version 3: DeleteInstallation deletes the row;
@@ -81,7 +87,10 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 			if err := readModel.DeleteInstallation(ctx, meta); err != nil {
 				t.Fatalf("DeleteInstallation (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey})
+			projectiontest.AssertNoRow(t, pool, "github_repositories", projectiontest.Row{
+				"aggregate_id":  aggregateID,
+				"repository_id": rowKey,
+			})
 		}
 	}
 	// installation.RepositoryAdded with an aggregate ID that is not a UUID,
@@ -103,7 +112,7 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		}
 	}
 	// installation.RepositoryAdded from aggregate 2, after every event above:
-	// the row is that aggregate's now.
+	// it has a row of its own.
 	{
 		meta := projection.Meta{
 			AggregateID: "6f1c2a3e-0000-4000-8000-000000000002",
@@ -117,13 +126,16 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		if err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL); err != nil {
 			t.Fatalf("AddRepository (another aggregate): %v", err)
 		}
-		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
+		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
+			"repository_id": rowKey,
+		}, projectiontest.Row{
 			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
 			"last_position": int64(104),
 		})
 	}
 	// installation.RepositoryAdded from aggregate 3, after every event above:
-	// the row is that aggregate's now.
+	// it has a row of its own, beside aggregate 2's, which is as it was.
 	{
 		meta := projection.Meta{
 			AggregateID: "6f1c2a3e-0000-4000-8000-000000000003",
@@ -137,9 +149,19 @@ func TestPostgresGithubRepositoryReadModel(t *testing.T) {
 		if err := readModel.AddRepository(ctx, meta, rowKey, repositoryName, repositoryURL); err != nil {
 			t.Fatalf("AddRepository (another aggregate): %v", err)
 		}
-		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{"repository_id": rowKey}, projectiontest.Row{
+		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000003",
+			"repository_id": rowKey,
+		}, projectiontest.Row{
 			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000003",
 			"last_position": int64(105),
+		})
+		projectiontest.AssertRow(t, pool, "github_repositories", projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
+			"repository_id": rowKey,
+		}, projectiontest.Row{
+			"aggregate_id":  "6f1c2a3e-0000-4000-8000-000000000002",
+			"last_position": int64(104),
 		})
 	}
 }

@@ -4,21 +4,22 @@
 -- `projgen generate` for a new migration instead of editing this one.
 
 CREATE TABLE "github_repositories" (
-    "repository_id" bigint PRIMARY KEY,
+    "repository_id" bigint NOT NULL,
     "aggregate_id" uuid NOT NULL,
     "aggregate_version" bigint NOT NULL,
     "last_position" bigint NOT NULL,
     "created_at" timestamptz NOT NULL,
     "updated_at" timestamptz NOT NULL,
     "repository_name" text NOT NULL,
-    "repository_url" text NOT NULL
+    "repository_url" text NOT NULL,
+    PRIMARY KEY ("aggregate_id", "repository_id")
 );
-
-CREATE INDEX "github_repositories_aggregate_id_idx" ON "github_repositories" ("aggregate_id");
 
 CREATE INDEX "github_repositories_created_at_idx" ON "github_repositories" ("created_at");
 
 CREATE TABLE "github_repositories_tombstones" (
-    "repository_id" bigint PRIMARY KEY,
-    "last_position" bigint NOT NULL
+    "aggregate_id" uuid NOT NULL,
+    "repository_id" bigint NOT NULL,
+    "last_position" bigint NOT NULL,
+    PRIMARY KEY ("aggregate_id", "repository_id")
 );
