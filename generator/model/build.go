@@ -71,6 +71,7 @@ func Build(in Input) (*Module, error) {
 		}
 	}
 	b.checkNameCollisions(m.Projections)
+	b.checkTombstoneNames(m.Projections)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -292,6 +293,26 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 				b.errorf(config.ProjectionPath(idx), "method name EXPECT is taken by the generated mock").
 					WithHint("choose another method name")
 			}
+		}
+	}
+}
+
+// checkTombstoneNames reports a tombstone table whose name is another
+// projection's table: the two would share one table.
+func (b *builder) checkTombstoneNames(ps []*Projection) {
+	owner := map[string]string{}
+	for _, p := range ps {
+		owner[p.Table.Name] = p.Name
+	}
+	for _, p := range ps {
+		ts := p.Table.Tombstones
+		if ts == nil {
+			continue
+		}
+		if other, ok := owner[ts.Name]; ok {
+			b.errorf(config.ProjectionPath(b.configIndex(p.Name))+".table",
+				"table %s of projection %q is also the tombstone table of projection %q's table %s", ts.Name, other, p.Name, p.Table.Name).
+				WithHint("rename one of the two tables in %s", config.FileName)
 		}
 	}
 }

@@ -395,3 +395,17 @@ func TestBuildTableNothingInserts(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildTombstoneNameTaken refuses a projection table named as another
+// projection's tombstone table.
+func TestBuildTombstoneNameTaken(t *testing.T) {
+	t.Parallel()
+	other := accountProjection()
+	other.Name, other.Table, other.Dir = "account_log", "accounts_tombstones", "bank/account/log"
+	other.Events = other.Events[:1]
+	other.Events[0].Method = "LogOpened"
+	_, err := build(t, nil, accountProjection(), other)
+	if err == nil || !strings.Contains(err.Error(), `also the tombstone table of projection "account"`) {
+		t.Errorf("Build = %v, want an error naming the clash", err)
+	}
+}
