@@ -237,7 +237,7 @@ var reservedParams = map[string]bool{
 	// Locals of generated tests.
 	"t": true, "tc": true, "ctrl": true, "view": true, "proj": true, "failing": true,
 	"failure": true, "pool": true, "readModel": true, "aggregateID": true, "rowKey": true,
-	"replay": true, "payload": true, "events": true, "eventErr": true,
+	"replay": true, "payload": true, "events": true, "eventErr": true, "changes": true,
 	// Packages generated files import.
 	"context": true, "fmt": true, "projection": true, "projectiontest": true, "uuid": true,
 	"time": true, "gomock": true, "reflect": true, "json": true, "sql": true, "netip": true,

@@ -472,7 +472,12 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 			break
 		}
 	}
-	body = append(body, jen.Var().Id("events").Index().Qual(runtime, "Event"))
+	body = append(body,
+		jen.Var().Id("events").Index().Qual(runtime, "Event"),
+		doc("changes states what each event does, by the rules of the read model rather than its SQL: "+
+			"projectiontest.AssertFolded works out the rows they leave."),
+		jen.Var().Id("changes").Index().Qual(runtimeTest, "Change"),
+	)
 	for _, st := range steps {
 		m := st.method
 		var holds map[string]model.Sample
@@ -480,6 +485,7 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 			holds = m.When.Holds
 		}
 		var block []jen.Code
+		rows := map[string]sample{}
 		for _, prm := range m.Params {
 			if prm == m.KeyParam {
 				block = append(block, jen.Id(prm.Name).Op(":=").Id("rowKey"))
@@ -489,6 +495,7 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 			if v, ok := holds[fieldName(prm)]; ok && prm.Field != nil {
 				smp = sampleFor(s, prm.Type, prm.Name, v)
 			}
+			rows[prm.Name] = smp
 			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
 		}
 		block = append(block, eventValue(s, m, holds)...)
@@ -496,6 +503,7 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 			jen.Id("Meta"): metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic),
 			jen.Id("Data"): jen.Id("data"),
 		})))
+		block = append(block, jen.Id("changes").Op("=").Append(jen.Id("changes"), foldChange(p, st, rows)))
 		body = append(body, doc(fmt.Sprintf("%s at version %d.", eventRef(p, m.Event), st.version)), jen.Block(block...))
 	}
 	tables := []jen.Code{jen.Lit(p.Table.Name)}
@@ -506,6 +514,12 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 		jen.Return(jen.Id(n.NewProjection).Call(jen.Id(n.NewPostgres).Call(jen.Id("db")))),
 	)
 	body = append(body, jen.Qual(runtimeTest, "ReplaySafe").Call(append([]jen.Code{jen.Id("t"), jen.Id("pool"), newProjection, jen.Id("events")}, tables...)...))
+	var keyCols []jen.Code
+	for _, c := range p.Table.PrimaryKey() {
+		keyCols = append(keyCols, jen.Lit(c))
+	}
+	body = append(body, jen.Qual(runtimeTest, "AssertFolded").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),
+		jen.Index().String().Values(keyCols...), jen.Id("changes")))
 	f.Add(doc(fmt.Sprintf("Test%sIsReplaySafe applies the projection's events to one row of %s, through %s, "+
 		"then replays them alone, as prefixes, twice over and out of order: no table may change. "+
 		"It needs a database: set %s to run it.", n.Postgres, p.Table.Name, n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
@@ -549,6 +563,50 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 			eventRef(p, m.Event), p.Table.Name, m.UUIDColumn.Name)),
 		jen.Block(block...),
 	}
+}
+
+// foldChange renders the projectiontest.Change of a step: the operation, the
+// row it keys, its guard, and the value of each column it writes, as the
+// Postgres test expects them.
+func foldChange(p *model.Projection, st step, rows map[string]sample) jen.Code {
+	m, t := st.method, p.Table
+	op := m.Op
+	if op == config.Set {
+		op = config.Update
+	}
+	key := jen.Dict{}
+	if m.ByAggregate {
+		key[jen.Lit(model.AggregateIDColumn)] = jen.Id("aggregateID")
+	} else {
+		k := expected(m.Writes[0], st, rows)
+		if kp := m.KeyParam; kp != nil && kp.Conv == model.ByteSlice {
+			k = jen.Id("rowKey").Index(jen.Op(":"))
+		}
+		key[jen.Lit(t.Key.Name)] = k
+		if t.Scope != nil {
+			key[jen.Lit(t.Scope.Name)] = jen.Id("aggregateID")
+		}
+	}
+	set := jen.Dict{}
+	var keep []jen.Code
+	for _, w := range m.Writes[1:] {
+		set[jen.Lit(w.Column.Name)] = expected(w, st, rows)
+		if w.Column.Role == model.CreatedColumn {
+			keep = append(keep, jen.Lit(w.Column.Name))
+		}
+	}
+	fields := []jen.Code{jen.Id("Op"), jen.Lit(op), jen.Id("Key"), jen.Qual(runtimeTest, "Row").Values(key)}
+	if m.ByAggregate {
+		fields = append(fields, jen.Id("ByAggregate"), jen.True())
+	}
+	if t.Guard != nil {
+		fields = append(fields, jen.Id("Guard"), jen.Lit(t.Guard.Name))
+	}
+	fields = append(fields, jen.Id("Set"), jen.Qual(runtimeTest, "Row").Values(set))
+	if len(keep) > 0 {
+		fields = append(fields, jen.Id("Keep"), jen.Index().String().Values(keep...))
+	}
+	return keyed(jen.Qual(runtimeTest, "Change"), fields...)
 }
 
 // newOwner renders, for a table keyed by an event field, the row's key

@@ -139,6 +139,10 @@ func TestPostgresOrderHistoryReadModelIsReplaySafe(t *testing.T) {
 	pool := projectiontest.Open(t, "migrations")
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// Placed at version 1.
 	{
 		customer := "customer-2001"
@@ -158,6 +162,19 @@ func TestPostgresOrderHistoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "order.placed",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(101)},
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"customer":          "customer-2001",
+				"lines":             []Line{{}},
+				"total":             int64(2102),
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// Shipped at version 2.
 	{
@@ -176,6 +193,18 @@ func TestPostgresOrderHistoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "order.shipped",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(102)},
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(2),
+				"carrier":           "carrier-2004",
+				"created_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				"shipped_at":        time.Date(2026, time.March, 26, 1, 0, 0, 0, time.UTC),
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// Cancelled at version 3.
 	{
@@ -192,8 +221,20 @@ func TestPostgresOrderHistoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "order.cancelled",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(103)},
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(3),
+				"created_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				"reason":            "reason-2006",
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewOrderHistoryProjection(NewPostgresOrderHistoryReadModel(db))
 	}, events, "order_histories")
+	projectiontest.AssertFolded(t, pool, "order_histories", []string{"position"}, changes)
 }

@@ -185,6 +185,10 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 	pool := projectiontest.Open(t, "migrations")
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// Created at version 1.
 	{
 		sku := "sku-2001"
@@ -204,6 +208,21 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/catalog/product.Created",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"last_position":     int64(101),
+				"name":              "name-2002",
+				"price":             int64(2103),
+				"sku":               "sku-2001",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// PriceChanged at version 2.
 	{
@@ -218,6 +237,17 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 				Position:    102,
 				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 				Topic:       "catalog.product.price_changed",
+			},
+		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(2),
+				"last_position":     int64(102),
+				"price":             int64(2104),
+				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			},
 		})
 	}
@@ -235,6 +265,17 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/catalog/product.Renamed",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(3),
+				"last_position":     int64(103),
+				"name":              Renamed("renamed-2005"),
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			},
+		})
 	}
 	// Discontinued at version 4.
 	{
@@ -249,8 +290,20 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/catalog/product.Discontinued",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(4),
+				"is_discontinued":   true,
+				"last_position":     int64(104),
+				"updated_at":        time.Date(2026, time.January, 5, 20, 0, 0, 0, time.UTC),
+			},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewProductProjection(NewPostgresProductReadModel(db))
 	}, events, "products")
+	projectiontest.AssertFolded(t, pool, "products", []string{"aggregate_id"}, changes)
 }

@@ -176,6 +176,10 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 	pool := projectiontest.Open(t, "migrations")
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// Created at version 1.
 	{
 		installationID := int64(2101)
@@ -195,6 +199,21 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.Created",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"account_login":     "account-login-2002",
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"installation_id":   int64(2101),
+				"last_position":     int64(101),
+				"tenant_id":         "tenant-id-2003",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// Suspended at version 2.
 	{
@@ -207,6 +226,17 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 				Position:    102,
 				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 				Topic:       "example.com/registry/github/installation.Suspended",
+			},
+		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(2),
+				"is_suspended":      true,
+				"last_position":     int64(102),
+				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			},
 		})
 	}
@@ -223,6 +253,17 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.Unsuspended",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(3),
+				"is_suspended":      false,
+				"last_position":     int64(103),
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			},
+		})
 	}
 	// Deleted at version 4.
 	{
@@ -237,8 +278,15 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.Deleted",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "delete",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set:   projectiontest.Row{"aggregate_version": int64(4)},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewInstallationProjection(NewPostgresInstallationReadModel(db))
 	}, events, "installations", "installations_tombstones")
+	projectiontest.AssertFolded(t, pool, "installations", []string{"aggregate_id"}, changes)
 }

@@ -153,6 +153,10 @@ func TestPostgresEndpointReadModelIsReplaySafe(t *testing.T) {
 	pool := projectiontest.Open(t, "migrations")
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// Created at version 1.
 	{
 		tenantID := "tenant-id-2001"
@@ -172,6 +176,21 @@ func TestPostgresEndpointReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/widget/endpoint.Created",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"is_active":         true,
+				"last_position":     int64(101),
+				"tenant_id":         "tenant-id-2001",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"url":               "url-2002",
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// Activated at version 2.
 	{
@@ -184,6 +203,17 @@ func TestPostgresEndpointReadModelIsReplaySafe(t *testing.T) {
 				Position:    102,
 				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 				Topic:       "example.com/registry/widget/endpoint.Activated",
+			},
+		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(2),
+				"is_active":         true,
+				"last_position":     int64(102),
+				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			},
 		})
 	}
@@ -200,8 +230,20 @@ func TestPostgresEndpointReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/widget/endpoint.Deactivated",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(3),
+				"is_active":         false,
+				"last_position":     int64(103),
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewEndpointProjection(NewPostgresEndpointReadModel(db))
 	}, events, "endpoints")
+	projectiontest.AssertFolded(t, pool, "endpoints", []string{"aggregate_id"}, changes)
 }

@@ -176,6 +176,10 @@ func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	rowKey := int64(2101)
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// installation.RepositoryAdded at version 1.
 	{
 		repositoryID := rowKey
@@ -195,6 +199,24 @@ func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.RepositoryAdded",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op: "insert",
+			Key: projectiontest.Row{
+				"aggregate_id":  aggregateID,
+				"repository_id": rowKey,
+			},
+			Guard: "last_position",
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"last_position":     int64(101),
+				"repository_name":   "repository-name-2002",
+				"repository_url":    "repository-url-2003",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// installation.RepositoryRemoved at version 2.
 	{
@@ -211,6 +233,15 @@ func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.RepositoryRemoved",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op: "delete",
+			Key: projectiontest.Row{
+				"aggregate_id":  aggregateID,
+				"repository_id": rowKey,
+			},
+			Guard: "last_position",
+			Set:   projectiontest.Row{"last_position": int64(102)},
+		})
 	}
 	// installation.Deleted at version 3.
 	{
@@ -225,8 +256,16 @@ func TestPostgresGithubRepositoryReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/github/installation.Deleted",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:          "delete",
+			Key:         projectiontest.Row{"aggregate_id": aggregateID},
+			ByAggregate: true,
+			Guard:       "last_position",
+			Set:         projectiontest.Row{"last_position": int64(103)},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewGithubRepositoryProjection(NewPostgresGithubRepositoryReadModel(db))
 	}, events, "github_repositories", "github_repositories_tombstones")
+	projectiontest.AssertFolded(t, pool, "github_repositories", []string{"aggregate_id", "repository_id"}, changes)
 }

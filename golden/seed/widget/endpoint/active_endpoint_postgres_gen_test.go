@@ -96,6 +96,10 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 	pool := projectiontest.Open(t, "migrations")
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
 	var events []projection.Event
+	// changes states what each event does, by the rules of the read model
+	// rather than its SQL: projectiontest.AssertFolded works out the rows they
+	// leave.
+	var changes []projectiontest.Change
 	// Created at version 1.
 	{
 		tenantID := "tenant-id-2001"
@@ -115,6 +119,21 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/widget/endpoint.Created",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"is_active":         true,
+				"last_position":     int64(101),
+				"tenant_id":         "tenant-id-2001",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"url":               "url-2002",
+			},
+			Keep: []string{"created_at"},
+		})
 	}
 	// Deactivated at version 2.
 	{
@@ -129,8 +148,15 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 				Topic:       "example.com/registry/widget/endpoint.Deactivated",
 			},
 		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "delete",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set:   projectiontest.Row{"aggregate_version": int64(2)},
+		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewActiveEndpointProjection(NewPostgresActiveEndpointReadModel(db))
 	}, events, "active_endpoints", "active_endpoints_tombstones")
+	projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
 }
