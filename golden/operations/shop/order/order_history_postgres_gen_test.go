@@ -21,6 +21,10 @@ func TestPostgresOrderHistoryReadModel(t *testing.T) {
 	ctx := context.Background()
 	readModel := NewPostgresOrderHistoryReadModel(pool)
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	// changes states what each event applied so far does, by the rules of the
+	// read model rather than its SQL: projectiontest.AssertFolded works out the
+	// rows they leave.
+	var changes []projectiontest.Change
 	// Placed at version 1: RecordOrderPlaced appends a row; applying it again,
 	// as a replay, changes nothing.
 	{
@@ -34,21 +38,24 @@ func TestPostgresOrderHistoryReadModel(t *testing.T) {
 		customer := "customer-1001"
 		total := int64(1102)
 		lines := []Line{{}}
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(101)},
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"customer":          "customer-1001",
+				"lines":             []Line{{}},
+				"total":             int64(1102),
+			},
+			Keep: []string{"created_at"},
+		})
 		for replay := range 2 {
 			if err := readModel.RecordOrderPlaced(ctx, meta, customer, total, lines); err != nil {
 				t.Fatalf("RecordOrderPlaced (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertRow(t, pool, "order_histories", projectiontest.Row{"position": int64(101)}, projectiontest.Row{
-				"aggregate_id":      aggregateID,
-				"aggregate_version": int64(1),
-				"carrier":           nil,
-				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
-				"customer":          "customer-1001",
-				"lines":             []Line{{}},
-				"reason":            nil,
-				"shipped_at":        nil,
-				"total":             int64(1102),
-			})
+			projectiontest.AssertFolded(t, pool, "order_histories", []string{"position"}, changes)
 		}
 	}
 	// Shipped at version 2: RecordOrderShipped appends a row; applying it
@@ -63,21 +70,23 @@ func TestPostgresOrderHistoryReadModel(t *testing.T) {
 		}
 		carrier := "carrier-1004"
 		shippedAt := time.Date(2026, time.February, 12, 9, 0, 0, 0, time.UTC)
-		for replay := range 2 {
-			if err := readModel.RecordOrderShipped(ctx, meta, carrier, shippedAt); err != nil {
-				t.Fatalf("RecordOrderShipped (replay %d): %v", replay, err)
-			}
-			projectiontest.AssertRow(t, pool, "order_histories", projectiontest.Row{"position": int64(102)}, projectiontest.Row{
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(102)},
+			Set: projectiontest.Row{
 				"aggregate_id":      aggregateID,
 				"aggregate_version": int64(2),
 				"carrier":           "carrier-1004",
 				"created_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
-				"customer":          nil,
-				"lines":             nil,
-				"reason":            nil,
 				"shipped_at":        time.Date(2026, time.February, 12, 9, 0, 0, 0, time.UTC),
-				"total":             nil,
-			})
+			},
+			Keep: []string{"created_at"},
+		})
+		for replay := range 2 {
+			if err := readModel.RecordOrderShipped(ctx, meta, carrier, shippedAt); err != nil {
+				t.Fatalf("RecordOrderShipped (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertFolded(t, pool, "order_histories", []string{"position"}, changes)
 		}
 	}
 	// Cancelled at version 3: RecordOrderCancelled appends a row; applying it
@@ -91,24 +100,24 @@ func TestPostgresOrderHistoryReadModel(t *testing.T) {
 			Topic:       "order.cancelled",
 		}
 		reason := "reason-1006"
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(103)},
+			Set: projectiontest.Row{
+				"aggregate_id":      aggregateID,
+				"aggregate_version": int64(3),
+				"created_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+				"reason":            "reason-1006",
+			},
+			Keep: []string{"created_at"},
+		})
 		for replay := range 2 {
 			if err := readModel.RecordOrderCancelled(ctx, meta, reason); err != nil {
 				t.Fatalf("RecordOrderCancelled (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertRow(t, pool, "order_histories", projectiontest.Row{"position": int64(103)}, projectiontest.Row{
-				"aggregate_id":      aggregateID,
-				"aggregate_version": int64(3),
-				"carrier":           nil,
-				"created_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
-				"customer":          nil,
-				"lines":             nil,
-				"reason":            "reason-1006",
-				"shipped_at":        nil,
-				"total":             nil,
-			})
+			projectiontest.AssertFolded(t, pool, "order_histories", []string{"position"}, changes)
 		}
 	}
-	projectiontest.AssertCount(t, pool, "order_histories", 3)
 	// Placed with an aggregate ID that is not a UUID, which
 	// order_histories.aggregate_id holds: an error naming the event.
 	{

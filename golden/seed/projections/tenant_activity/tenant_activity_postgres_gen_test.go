@@ -23,6 +23,10 @@ func TestPostgresTenantActivityReadModel(t *testing.T) {
 	ctx := context.Background()
 	readModel := NewPostgresTenantActivityReadModel(pool)
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	// changes states what each event applied so far does, by the rules of the
+	// read model rather than its SQL: projectiontest.AssertFolded works out the
+	// rows they leave.
+	var changes []projectiontest.Change
 	// endpoint.Created at version 1: RecordEndpointCreated appends a row;
 	// applying it again, as a replay, changes nothing.
 	{
@@ -34,17 +38,23 @@ func TestPostgresTenantActivityReadModel(t *testing.T) {
 			Topic:       "example.com/registry/widget/endpoint.Created",
 		}
 		tenantID := "tenant-id-1001"
-		for replay := range 2 {
-			if err := readModel.RecordEndpointCreated(ctx, meta, tenantID); err != nil {
-				t.Fatalf("RecordEndpointCreated (replay %d): %v", replay, err)
-			}
-			projectiontest.AssertRow(t, pool, "tenant_activities", projectiontest.Row{"position": int64(101)}, projectiontest.Row{
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(101)},
+			Set: projectiontest.Row{
 				"activity_type":     "endpoint_created",
 				"aggregate_id":      aggregateID,
 				"aggregate_version": int64(1),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"tenant_id":         "tenant-id-1001",
-			})
+			},
+			Keep: []string{"created_at"},
+		})
+		for replay := range 2 {
+			if err := readModel.RecordEndpointCreated(ctx, meta, tenantID); err != nil {
+				t.Fatalf("RecordEndpointCreated (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertFolded(t, pool, "tenant_activities", []string{"position"}, changes)
 		}
 	}
 	// installation.Created at version 2: RecordInstallationCreated appends a
@@ -58,20 +68,25 @@ func TestPostgresTenantActivityReadModel(t *testing.T) {
 			Topic:       "example.com/registry/github/installation.Created",
 		}
 		tenantID := "tenant-id-1002"
-		for replay := range 2 {
-			if err := readModel.RecordInstallationCreated(ctx, meta, tenantID); err != nil {
-				t.Fatalf("RecordInstallationCreated (replay %d): %v", replay, err)
-			}
-			projectiontest.AssertRow(t, pool, "tenant_activities", projectiontest.Row{"position": int64(102)}, projectiontest.Row{
+		changes = append(changes, projectiontest.Change{
+			Op:  "append",
+			Key: projectiontest.Row{"position": int64(102)},
+			Set: projectiontest.Row{
 				"activity_type":     "installation_created",
 				"aggregate_id":      aggregateID,
 				"aggregate_version": int64(2),
 				"created_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 				"tenant_id":         "tenant-id-1002",
-			})
+			},
+			Keep: []string{"created_at"},
+		})
+		for replay := range 2 {
+			if err := readModel.RecordInstallationCreated(ctx, meta, tenantID); err != nil {
+				t.Fatalf("RecordInstallationCreated (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertFolded(t, pool, "tenant_activities", []string{"position"}, changes)
 		}
 	}
-	projectiontest.AssertCount(t, pool, "tenant_activities", 2)
 	// endpoint.Created with an aggregate ID that is not a UUID, which
 	// tenant_activities.aggregate_id holds: an error naming the event.
 	{

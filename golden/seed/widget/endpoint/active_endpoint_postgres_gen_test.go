@@ -21,6 +21,10 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 	ctx := context.Background()
 	readModel := NewPostgresActiveEndpointReadModel(pool)
 	aggregateID := "6f1c2a3e-0000-4000-8000-000000000001"
+	// changes states what each event applied so far does, by the rules of the
+	// read model rather than its SQL: projectiontest.AssertFolded works out the
+	// rows they leave.
+	var changes []projectiontest.Change
 	// Created at version 1: CreateEndpoint inserts the row; applying it again,
 	// as a replay, changes nothing.
 	{
@@ -34,11 +38,11 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 		tenantID := "tenant-id-1001"
 		url := "url-1002"
 		isActive := true
-		for replay := range 2 {
-			if err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive); err != nil {
-				t.Fatalf("CreateEndpoint (replay %d): %v", replay, err)
-			}
-			projectiontest.AssertRow(t, pool, "active_endpoints", projectiontest.Row{"aggregate_id": aggregateID}, projectiontest.Row{
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
 				"aggregate_version": int64(1),
 				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"is_active":         true,
@@ -46,7 +50,14 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 				"tenant_id":         "tenant-id-1001",
 				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
 				"url":               "url-1002",
-			})
+			},
+			Keep: []string{"created_at"},
+		})
+		for replay := range 2 {
+			if err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive); err != nil {
+				t.Fatalf("CreateEndpoint (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
 		}
 	}
 	// Deactivated at version 2: RemoveEndpoint deletes the row; applying it
@@ -59,11 +70,17 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 			Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/widget/endpoint.Deactivated",
 		}
+		changes = append(changes, projectiontest.Change{
+			Op:    "delete",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set:   projectiontest.Row{"aggregate_version": int64(2)},
+		})
 		for replay := range 2 {
 			if err := readModel.RemoveEndpoint(ctx, meta); err != nil {
 				t.Fatalf("RemoveEndpoint (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertNoRow(t, pool, "active_endpoints", projectiontest.Row{"aggregate_id": aggregateID})
+			projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
 		}
 	}
 	// Created with an aggregate ID that is not a UUID, which
