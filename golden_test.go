@@ -53,7 +53,6 @@ var goldenCases = []goldenCase{
 			{"new", "--aggregate", "installation", "--key", "RepositoryID", "--name", "github_repository",
 				"--out", "github/repository", "--yes", "--no-test"},
 			{"new", "--aggregate", "endpoint", "--name", "active_endpoint", "--when", "Created=IsActive",
-				"--op", "Activated=ignore", "--op", "Deactivated=delete", "--method", "Deactivated=RemoveEndpoint",
 				"--yes", "--no-test"},
 			{"new", "--aggregate", "endpoint", "--aggregate", "installation", "--name", "tenant_activity",
 				"--events", "endpoint.Created,installation.Created",

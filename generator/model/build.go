@@ -305,14 +305,12 @@ func (b *builder) checkTombstoneNames(ps []*Projection) {
 		owner[p.Table.Name] = p.Name
 	}
 	for _, p := range ps {
-		ts := p.Table.Tombstones
-		if ts == nil {
-			continue
-		}
-		if other, ok := owner[ts.Name]; ok {
-			b.errorf(config.ProjectionPath(b.configIndex(p.Name))+".table",
-				"table %s of projection %q is also the tombstone table of projection %q's table %s", ts.Name, other, p.Name, p.Table.Name).
-				WithHint("rename one of the two tables in %s", config.FileName)
+		for _, ts := range p.Table.Companions() {
+			if other, ok := owner[ts.Name]; ok {
+				b.errorf(config.ProjectionPath(b.configIndex(p.Name))+".table",
+					"table %s of projection %q is also a companion table (held rows or tombstones) of projection %q's table %s", ts.Name, other, p.Name, p.Table.Name).
+					WithHint("rename one of the two tables in %s", config.FileName)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func accountProjection() config.Projection {
 // migrations on disk.
 func build(t *testing.T, migrations map[string]*load.MigrationDir, ps ...config.Projection) (*model.Module, error) {
 	t.Helper()
-	mod, pkgs := loadModule(t, "bank/account", "bank/conflict", "bank/clash")
+	mod, pkgs := loadModule(t, "bank/account", "bank/conflict", "bank/clash", "shop/widget")
 	cfg := config.New()
 	cfg.Projections = ps
 	if err := cfg.Validate(); err != nil {
@@ -405,7 +406,61 @@ func TestBuildTombstoneNameTaken(t *testing.T) {
 	other.Events = other.Events[:1]
 	other.Events[0].Method = "LogOpened"
 	_, err := build(t, nil, accountProjection(), other)
-	if err == nil || !strings.Contains(err.Error(), `also the tombstone table of projection "account"`) {
+	if err == nil || !strings.Contains(err.Error(), `is also a companion table (held rows or tombstones) of projection "account"`) {
 		t.Errorf("Build = %v, want an error naming the clash", err)
+	}
+}
+
+// TestBuildStateFilter gives a filtered table whose condition is a boolean
+// column that other events set a Filter with held rows, so that the row
+// follows its state; a condition on the event alone gets none.
+func TestBuildStateFilter(t *testing.T) {
+	t.Parallel()
+	widget := func(when string) config.Projection {
+		return config.Projection{
+			Name: "active_widget", Pattern: config.Filtered, Aggregates: []string{modulePath + "/shop/widget"}, Dir: "shop/widget",
+			Table: "active_widgets", Key: config.Key{Column: "aggregate_id", From: config.KeyAggregate, Type: "uuid"},
+			Events: []config.Event{
+				{Type: "Created", Topic: "widget.created", Op: config.Insert, Method: "CreateWidget", When: when, Fields: []string{"Name", "IsActive"}},
+				{Type: "Activated", Topic: "widget.activated", Op: config.Set, Method: "ActivateWidget", Set: map[string]any{"is_active": true}},
+				{Type: "Deactivated", Topic: "widget.deactivated", Op: config.Set, Method: "DeactivateWidget", Set: map[string]any{"is_active": false}},
+				{Type: "Renamed", Op: config.Ignore},
+				{Type: "LineAdded", Op: config.Ignore},
+			},
+		}
+	}
+	tests := []struct {
+		when string
+		pass bool
+		held bool
+	}{
+		{"IsActive", true, true},
+		{"!IsActive", false, true},
+		{"IsActive && Name != \"\"", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.when, func(t *testing.T) {
+			m, err := build(t, nil, widget(tt.when))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := m.Projections[0]
+			f := p.Table.Filter
+			if (f != nil) != tt.held {
+				t.Fatalf("Filter = %+v, want one: %v", f, tt.held)
+			}
+			if f == nil {
+				if !slices.ContainsFunc(p.Methods, func(m *model.Method) bool { return m.When != nil && !m.FilterInSQL }) {
+					t.Error("the condition is not the projection's to check")
+				}
+				return
+			}
+			if f.Column.Name != "is_active" || f.Pass != tt.pass || f.Held.Name != "active_widgets_held" || !p.Methods[0].FilterInSQL {
+				t.Errorf("Filter = column %s, pass %v, held %s; FilterInSQL %v", f.Column.Name, f.Pass, f.Held.Name, p.Methods[0].FilterInSQL)
+			}
+			if got := p.Table.Companions(); len(got) != 1 || got[0] != f.Held {
+				t.Errorf("Companions = %v, want the held rows", got)
+			}
+		})
 	}
 }

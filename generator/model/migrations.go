@@ -45,6 +45,19 @@ type Migration struct {
 	DownFile string
 }
 
+// Companions returns the tables that work with t and change in its
+// migrations: its held rows and its tombstones, those it has.
+func (t *Table) Companions() []*Table {
+	var out []*Table
+	if t.Filter != nil {
+		out = append(out, t.Filter.Held)
+	}
+	if t.Tombstones != nil {
+		out = append(out, t.Tombstones)
+	}
+	return out
+}
+
 // PrimaryKey returns the names of the table's key columns: the key, after
 // the scope column when there is one.
 func (t *Table) PrimaryKey() []string {
@@ -161,9 +174,9 @@ func (b *builder) plan(md *MigrationDir, ps []*Projection) {
 	for _, t := range md.Tables {
 		st := step{table: t, name: t.Name, changes: schema.Diff(current.Table(t.Name), t.Schema())}
 		wanted[t.Name] = true
-		if ts := t.Tombstones; ts != nil {
-			st.changes = append(st.changes, schema.Diff(current.Table(ts.Name), ts.Schema())...)
-			wanted[ts.Name] = true
+		for _, extra := range t.Companions() {
+			st.changes = append(st.changes, schema.Diff(current.Table(extra.Name), extra.Schema())...)
+			wanted[extra.Name] = true
 		}
 		steps = append(steps, st)
 	}

@@ -149,6 +149,11 @@ type Method struct {
 	// Args is the struct the method takes its parameters in, nil when it
 	// takes them one by one (see MaxPositionalParams).
 	Args *ArgsStruct
+	// FilterInSQL is true for an insert whose condition the statement
+	// applies through its table's Filter: the projection calls the read
+	// model whatever the condition, and the row goes to the table or to
+	// its held rows.
+	FilterInSQL bool
 	// UUIDColumn is the uuid column the aggregate ID is written to or
 	// matched by, nil when there is none. The method checks the ID first
 	// (projection.CheckUUID), so that one that is not a UUID is an error
@@ -262,6 +267,9 @@ type Table struct {
 	// (key scope aggregate), so that two aggregates' rows of the same
 	// field value stay apart. Nil otherwise.
 	Scope *Column
+	// Filter is set when the table holds only the rows whose current
+	// state passes a filtered projection's condition, nil otherwise.
+	Filter *Filter
 	// Tombstones is the table that keeps the key and guard of each
 	// deleted row, nil when no event deletes rows. A deleted row leaves
 	// nothing for the guard to compare with, so without it an older
@@ -270,6 +278,23 @@ type Table struct {
 	// Readers see a table without the deleted rows, and no column to
 	// filter on.
 	Tombstones *Table
+}
+
+// Filter is a filter on a row's state: a boolean column that the
+// condition of an inserting event tests (when: IsActive) and that other
+// events set (Activated, Deactivated). The table holds the rows whose
+// column has the value Pass; the others wait in Held, with all their
+// columns, and events that set the column move rows between the two, so
+// that the table holds the rows whose current state passes whatever order
+// the events come in.
+type Filter struct {
+	// Column is the tested column.
+	Column *Column
+	// Pass is the value of a row the table holds.
+	Pass bool
+	// Held is the table of the rows that fail: the same columns, named
+	// <table>_held.
+	Held *Table
 }
 
 // Column lookup by name.

@@ -3,6 +3,8 @@ package model
 import (
 	"cmp"
 	"fmt"
+	"go/ast"
+	"go/token"
 	"maps"
 	"slices"
 	"strings"
@@ -65,7 +67,75 @@ func (t *tableBuilder) build() bool {
 	t.nullability()
 	t.indexes()
 	t.tombstones()
+	t.stateFilter()
 	return t.ok
+}
+
+// HeldSuffix ends the name of a filtered table's held rows (Filter.Held).
+const HeldSuffix = "_held"
+
+// stateFilter gives a table a Filter when an inserting event's condition
+// is a boolean field, F or !F, whose column other events set: the
+// condition then describes the row's state, not only the event, and
+// Activated after an inactive Created must bring the row in.
+func (t *tableBuilder) stateFilter() {
+	for _, m := range t.p.Methods {
+		if m.Op != config.Insert || m.When == nil {
+			continue
+		}
+		field, pass, ok := boolCondition(m.When.Expr)
+		if !ok {
+			continue
+		}
+		var col *Column
+		for _, prm := range m.Params {
+			if prm.Field != nil && prm.Field.Name == field && prm.Column != nil && prm.Column.SQLType == "boolean" {
+				col = prm.Column
+			}
+		}
+		if col == nil || !t.setByOthers(col) {
+			continue
+		}
+		name := t.table.Name + HeldSuffix
+		if len(name) > maxIdentifier {
+			t.errorf(t.pp+".table", "table name %q is too long for its held rows %q: PostgreSQL names have at most %d bytes", t.table.Name, name, maxIdentifier)
+			return
+		}
+		held := *t.table
+		held.Name, held.Tombstones, held.Indexes = name, nil, nil
+		t.table.Filter = &Filter{Column: col, Pass: pass, Held: &held}
+		m.FilterInSQL = true
+		return
+	}
+}
+
+// setByOthers reports whether a method sets col to a constant.
+func (t *tableBuilder) setByOthers(col *Column) bool {
+	for _, m := range t.p.Methods {
+		for _, w := range m.Writes {
+			if w.Column == col && w.Source == FromConstant {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// boolCondition returns the field of a condition that is a boolean field
+// or its negation, and the value that passes.
+func boolCondition(e Expr) (field string, pass, ok bool) {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name, true, x.Name != "true" && x.Name != "false" && x.Name != "nil"
+	case *ast.ParenExpr:
+		return boolCondition(x.X)
+	case *ast.UnaryExpr:
+		if x.Op == token.NOT {
+			f, p, ok := boolCondition(x.X)
+			return f, !p, ok
+		}
+	}
+	return "", false, false
 }
 
 // inserted reports a table that no event inserts rows into: its updates,

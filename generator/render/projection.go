@@ -79,7 +79,12 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Method) {
 	helper := m.Handler
 	comment := fmt.Sprintf("%s applies %s with %s.", helper, eventRef(p, m.Event), m.Name)
-	if m.When != nil {
+	switch {
+	case m.FilterInSQL:
+		comment = fmt.Sprintf("%s applies %s with %s, which keeps the row in %s while %s holds of its state "+
+			"and among the held rows of %s otherwise, as projgen.yaml's when: %s says.",
+			helper, eventRef(p, m.Event), m.Name, p.Table.Name, m.When.Source, p.Table.Filter.Held.Name, m.When.Source)
+	case m.When != nil:
 		comment = fmt.Sprintf("%s applies %s with %s when %s, as projgen.yaml says.", helper, eventRef(p, m.Event), m.Name, m.When.Source)
 	}
 	args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
@@ -92,7 +97,7 @@ func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Meth
 	}
 	args = packArgs(m, args)
 	var body []jen.Code
-	if m.When != nil {
+	if m.When != nil && !m.FilterInSQL {
 		body = append(body, jen.If(r.negate(m.When.Expr)).Block(jen.Return(jen.Nil())))
 	}
 	body = append(body, jen.Return(jen.Id("p").Dot(p.Names.View).Dot(m.Name).Call(args...)))
@@ -165,6 +170,11 @@ func postgresDoc(p *model.Projection) string {
 	if t.Tombstones != nil {
 		d += fmt.Sprintf(". A deleted row leaves its key and %s in %s, and an insert skips a key whose tombstone is as new "+
 			"as its event, so that an older event replayed after a delete does not bring the row back", t.Guard.Name, t.Tombstones.Name)
+	}
+	if f := t.Filter; f != nil {
+		d += fmt.Sprintf(". The table holds the rows whose %s is %v; the others wait, with all their columns, in %s, "+
+			"and an event that sets %s moves its row between the two, so that the table holds the rows whose current state "+
+			"passes whatever order the events come in", f.Column.Name, f.Pass, f.Held.Name, f.Column.Name)
 	}
 	return d + ". Replaying an event changes nothing."
 }

@@ -29,8 +29,8 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 					jen.Id("Topics"), topics,
 					jen.Id("Tables"), jen.Index().String().ValuesFunc(func(g *jen.Group) {
 						g.Lit(p.Table.Name)
-						if p.Table.Tombstones != nil {
-							g.Lit(p.Table.Tombstones.Name)
+						for _, c := range p.Table.Companions() {
+							g.Lit(c.Name)
 						}
 					}),
 					jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(

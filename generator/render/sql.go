@@ -49,6 +49,15 @@ type statement struct {
 	// Scope is the aggregate_id column when it is part of the key, and
 	// ScopeValue the $n it matches; both empty otherwise.
 	Scope, ScopeValue string
+	// Held is the table of a filtered table's held rows, empty when it
+	// has none. FilterColumn is the filter's column, Pass the value of a
+	// row the table holds, and FilterValue the $n an insert writes to it.
+	Held, FilterColumn, Pass, FilterValue string
+	// From and To are the tables a statement that sets the filter column
+	// moves a row between, and Selects the value of each of Columns in
+	// the moved row: the event's $n, or the row's own.
+	From, To string
+	Selects  []string
 	// Columns and Values are the inserted columns and their $n, in order.
 	Columns, Values []string
 	// Updates are the columns an upsert updates on conflict.
@@ -148,8 +157,52 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 	default:
 		return "", nil, fmt.Errorf("method %s: operation %s has no statement", m.Name, m.Op)
 	}
+	if f := p.Table.Filter; f != nil {
+		name = filtered(p, m, &st, name, value)
+	}
 	sql, err := r.sql.execute(name, st)
 	return sql, args, err
+}
+
+// filtered fills in what the statements of a filtered table (see
+// model.Filter) need besides the others', and returns the template: an
+// insert routes its row by the filter column, a statement that sets the
+// column moves the row to where its new state belongs, and the others
+// change the row wherever it is.
+func filtered(p *model.Projection, m *model.Method, st *statement, name string, value func(*model.Write) string) string {
+	q := names.SQLIdent
+	f := p.Table.Filter
+	st.Held, st.FilterColumn, st.Pass = q(f.Held.Name), q(f.Column.Name), fmt.Sprint(f.Pass)
+	for _, w := range m.Writes {
+		if w.Column != f.Column {
+			continue
+		}
+		switch {
+		case m.FilterInSQL:
+			st.FilterValue = value(w)
+			return "insert_filtered"
+		case w.Source == model.FromConstant && m.Op != config.Insert:
+			st.From, st.To = st.Table, st.Held
+			if w.Constant == f.Pass {
+				st.From, st.To = st.Held, st.Table
+			}
+			written := map[*model.Column]string{}
+			for _, w := range m.Writes[1:] {
+				written[w.Column] = value(w)
+			}
+			st.Columns, st.Selects = nil, nil
+			for _, c := range p.Table.Columns {
+				st.Columns = append(st.Columns, q(c.Name))
+				sel := `"moved".` + q(c.Name)
+				if v, ok := written[c]; ok {
+					sel = v
+				}
+				st.Selects = append(st.Selects, sel)
+			}
+			return "move"
+		}
+	}
+	return name
 }
 
 func argKey(w *model.Write) string {

@@ -148,7 +148,9 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 			jen.Values(jen.Lit("value"), jen.Id("data"), jen.True()),
 			jen.Values(jen.Lit("pointer"), jen.Op("&").Id("data"), jen.True()),
 		}
-		if m.When != nil {
+		// A condition the read model applies to the row's state is not
+		// the projection's to check: it calls the read model either way.
+		if m.When != nil && !m.FilterInSQL {
 			body = append(body, jen.Id("failing").Op(":=").Id("data"))
 			for _, name := range sortedKeys(m.When.Fails) {
 				fld := fieldFor(m.Event, name)
@@ -355,8 +357,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 			"projectiontest.AssertFolded works out the rows they leave."),
 		jen.Var().Id("changes").Index().Qual(runtimeTest, "Change"),
 	)
-	assertFolded := jen.Qual(runtimeTest, "AssertFolded").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(table.Name),
-		jen.Index().String().Values(keyCols...), jen.Id("changes"))
+	assertFolded := assertFolded(p, keyCols)
 	exists := false
 	var stale []jen.Code
 	var staleEvent string
@@ -407,6 +408,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 			stale = []jen.Code{}
 		}
 	}
+	body = append(body, r.filterScenario(p, s, keyCols)...)
 	body = append(body, r.notAUUID(p, s, steps)...)
 	body = append(body, r.newOwner(p, s, steps, key)...)
 	f.Add(doc(fmt.Sprintf("Test%s applies each method of the read model to a fresh schema, with the migrations "+
@@ -472,8 +474,8 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 		body = append(body, doc(fmt.Sprintf("%s at version %d.", eventRef(p, m.Event), st.version)), jen.Block(block...))
 	}
 	tables := []jen.Code{jen.Lit(p.Table.Name)}
-	if ts := p.Table.Tombstones; ts != nil {
-		tables = append(tables, jen.Lit(ts.Name))
+	for _, c := range p.Table.Companions() {
+		tables = append(tables, jen.Lit(c.Name))
 	}
 	newProjection := jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
 		jen.Return(jen.Id(n.NewProjection).Call(jen.Id(n.NewPostgres).Call(jen.Id("db")))),
@@ -483,8 +485,7 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 	for _, c := range p.Table.PrimaryKey() {
 		keyCols = append(keyCols, jen.Lit(c))
 	}
-	body = append(body, jen.Qual(runtimeTest, "AssertFolded").Call(jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name),
-		jen.Index().String().Values(keyCols...), jen.Id("changes")))
+	body = append(body, assertFolded(p, keyCols))
 	f.Add(doc(fmt.Sprintf("Test%sIsReplaySafe applies the projection's events to one row of %s, through %s, "+
 		"then replays them alone, as prefixes, twice over and out of order: no table may change. "+
 		"It needs a database: set %s to run it.", n.Postgres, p.Table.Name, n.Postgres, "PROJGEN_TEST_DATABASE_URL")))
@@ -528,6 +529,88 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 			eventRef(p, m.Event), p.Table.Name, m.UUIDColumn.Name)),
 		jen.Block(block...),
 	}
+}
+
+// filterScenario renders, for a filtered table, the case its filter is
+// for, on an aggregate of its own: the row created failing the condition
+// is not in the table; the event that sets the state that passes brings
+// it in with its fields; the one that fails takes it out, and the first
+// brings it back.
+func (r *renderer) filterScenario(p *model.Projection, s *sampler, keyCols []jen.Code) []jen.Code {
+	f := p.Table.Filter
+	if f == nil {
+		return nil
+	}
+	var insert, release, withhold *model.Method
+	for _, m := range p.Methods {
+		switch {
+		case m.FilterInSQL:
+			insert = m
+		case m.Op != config.Insert && writesConstant(m, f.Column, f.Pass):
+			release = m
+		case m.Op != config.Insert && writesConstant(m, f.Column, !f.Pass):
+			withhold = m
+		}
+	}
+	if insert == nil || release == nil || withhold == nil {
+		return nil
+	}
+	body := []jen.Code{
+		jen.Id("aggregateID").Op(":=").Lit(sampleAggregateID(p.KeyType, 4)),
+		// The rows of the steps above stay where they are.
+		jen.Id("changes").Op(":=").Append(jen.Index().Qual(runtimeTest, "Change").Parens(jen.Nil()), jen.Id("changes").Op("...")),
+	}
+	for i, m := range []*model.Method{insert, release, withhold, release} {
+		st := step{method: m, version: i + 1, position: 900 + i}
+		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}
+		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+		rows := map[string]sample{}
+		for _, prm := range m.Params {
+			smp := s.next(prm.Type, prm.Name)
+			if v, ok := m.When.Fails[fieldName(prm)]; ok && m == insert && prm.Field != nil {
+				smp = sampleFor(s, prm.Type, prm.Name, v)
+			}
+			rows[prm.Name] = smp
+			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+			args = append(args, jen.Id(prm.Name))
+		}
+		block = append(block,
+			jen.Id("changes").Op("=").Append(jen.Id("changes"), foldChange(p, st, rows)),
+			jen.If(jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...), jen.Err().Op("!=").Nil()).Block(
+				jen.Id("t").Dot("Fatalf").Call(jen.Lit(m.Name+": %v"), jen.Err()),
+			),
+			assertFolded(p, keyCols),
+		)
+		body = append(body, jen.Block(block...))
+	}
+	return []jen.Code{
+		doc(fmt.Sprintf("An aggregate whose %s fails the condition (%s): its row is not in %s until %s, leaves it on %s, "+
+			"and comes back on %s again, with the fields %s gave it.",
+			eventRef(p, insert.Event), insert.When.Source, p.Table.Name, eventRef(p, release.Event), eventRef(p, withhold.Event),
+			eventRef(p, release.Event), eventRef(p, insert.Event))),
+		jen.Block(body...),
+	}
+}
+
+// writesConstant reports whether m writes the constant v to column c.
+func writesConstant(m *model.Method, c *model.Column, v bool) bool {
+	for _, w := range m.Writes {
+		if w.Column == c && w.Source == model.FromConstant && w.Constant == v {
+			return true
+		}
+	}
+	return false
+}
+
+// assertFolded renders the check that the table holds the rows the
+// changes leave, those that pass its filter when it has one.
+func assertFolded(p *model.Projection, keyCols []jen.Code) jen.Code {
+	args := []jen.Code{jen.Id("t"), jen.Id("pool"), jen.Lit(p.Table.Name), jen.Index().String().Values(keyCols...)}
+	if f := p.Table.Filter; f != nil {
+		args = append(args, jen.Lit(f.Column.Name), jen.Lit(f.Pass), jen.Id("changes"))
+		return jen.Qual(runtimeTest, "AssertFoldedWhere").Call(args...)
+	}
+	return jen.Qual(runtimeTest, "AssertFolded").Call(append(args, jen.Id("changes"))...)
 }
 
 // foldChange renders the projectiontest.Change of a step: the operation, the

@@ -116,6 +116,23 @@ func AssertFolded(t testing.TB, db projection.DBTX, table string, key []string, 
 	}
 }
 
+// AssertFoldedWhere is AssertFolded for a filtered table, which holds only
+// the rows whose column has the value pass: the rows Fold works out are
+// those of the table and of its held rows together, and table must hold
+// exactly those that pass.
+func AssertFoldedWhere(t testing.TB, db projection.DBTX, table string, key []string, column string, pass any, changes []Change) {
+	t.Helper()
+	rows, err := Fold(key, changes)
+	if err != nil {
+		t.Fatalf("fold the changes of %s: %v", table, err)
+	}
+	rows = slices.DeleteFunc(rows, func(r Row) bool { return fmt.Sprint(r[column]) != fmt.Sprint(pass) })
+	AssertCount(t, db, table, len(rows))
+	for _, r := range rows {
+		AssertRow(t, db, table, project(r, key), r)
+	}
+}
+
 // guardOf returns the change's new guard value, 0 for appends.
 func guardOf(c Change) (int64, error) {
 	if c.Guard == "" {

@@ -21,9 +21,10 @@ func Registrations() []projection.Registration {
 			Name: "active_endpoint",
 			Topics: []string{
 				"example.com/registry/widget/endpoint.Created",
+				"example.com/registry/widget/endpoint.Activated",
 				"example.com/registry/widget/endpoint.Deactivated",
 			},
-			Tables: []string{"active_endpoints", "active_endpoints_tombstones"},
+			Tables: []string{"active_endpoints", "active_endpoints_held"},
 			New: func(db projection.DBTX) projection.Projection {
 				return endpoint.NewActiveEndpointProjection(endpoint.NewPostgresActiveEndpointReadModel(db))
 			},
@@ -89,6 +90,9 @@ func EventTypes() projection.EventTypes {
 		},
 		"example.com/registry/github/installation.Unsuspended": func() any {
 			return new(installation.Unsuspended)
+		},
+		"example.com/registry/widget/endpoint.Activated": func() any {
+			return new(endpoint.Activated)
 		},
 		"example.com/registry/widget/endpoint.Created": func() any {
 			return new(endpoint.Created)

@@ -58,16 +58,30 @@ func (mr *MockActiveEndpointReadModelMockRecorder) CreateEndpoint(ctx, meta, ten
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateEndpoint", reflect.TypeOf((*MockActiveEndpointReadModel)(nil).CreateEndpoint), ctx, meta, tenantID, url, isActive)
 }
 
-// RemoveEndpoint mocks base method.
-func (m *MockActiveEndpointReadModel) RemoveEndpoint(ctx context.Context, meta projection.Meta) error {
+// ActivateEndpoint mocks base method.
+func (m *MockActiveEndpointReadModel) ActivateEndpoint(ctx context.Context, meta projection.Meta) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "RemoveEndpoint", ctx, meta)
+	ret := m.ctrl.Call(m, "ActivateEndpoint", ctx, meta)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
-// RemoveEndpoint indicates an expected call of RemoveEndpoint.
-func (mr *MockActiveEndpointReadModelMockRecorder) RemoveEndpoint(ctx, meta any) *gomock.Call {
+// ActivateEndpoint indicates an expected call of ActivateEndpoint.
+func (mr *MockActiveEndpointReadModelMockRecorder) ActivateEndpoint(ctx, meta any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveEndpoint", reflect.TypeOf((*MockActiveEndpointReadModel)(nil).RemoveEndpoint), ctx, meta)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ActivateEndpoint", reflect.TypeOf((*MockActiveEndpointReadModel)(nil).ActivateEndpoint), ctx, meta)
+}
+
+// DeactivateEndpoint mocks base method.
+func (m *MockActiveEndpointReadModel) DeactivateEndpoint(ctx context.Context, meta projection.Meta) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeactivateEndpoint", ctx, meta)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeactivateEndpoint indicates an expected call of DeactivateEndpoint.
+func (mr *MockActiveEndpointReadModelMockRecorder) DeactivateEndpoint(ctx, meta any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeactivateEndpoint", reflect.TypeOf((*MockActiveEndpointReadModel)(nil).DeactivateEndpoint), ctx, meta)
 }

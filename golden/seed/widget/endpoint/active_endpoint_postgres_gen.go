@@ -12,10 +12,11 @@ import (
 // PostgresActiveEndpointReadModel implements ActiveEndpointReadModel on the
 // PostgreSQL table active_endpoints. Every statement takes its values as
 // parameters and changes a row only for an event newer than the row's
-// aggregate_version. A deleted row leaves its key and aggregate_version in
-// active_endpoints_tombstones, and an insert skips a key whose tombstone is
-// as new as its event, so that an older event replayed after a delete does
-// not bring the row back. Replaying an event changes nothing.
+// aggregate_version. The table holds the rows whose is_active is true; the
+// others wait, with all their columns, in active_endpoints_held, and an
+// event that sets is_active moves its row between the two, so that the
+// table holds the rows whose current state passes whatever order the events
+// come in. Replaying an event changes nothing.
 type PostgresActiveEndpointReadModel struct {
 	db projection.DBTX
 }
@@ -41,9 +42,30 @@ func (m *PostgresActiveEndpointReadModel) CreateEndpoint(
 	if err := projection.CheckUUID(meta, "active_endpoints.aggregate_id"); err != nil {
 		return err
 	}
-	const query = `INSERT INTO "active_endpoints" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
+	const query = `WITH "held" AS (
+	INSERT INTO "active_endpoints_held" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
+	SELECT $1, $2, $3, $4, $4, $5, $6, $7
+	WHERE $7 IS DISTINCT FROM true
+		AND NOT EXISTS (SELECT 1 FROM "active_endpoints" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
+	ON CONFLICT ("aggregate_id") DO UPDATE SET
+		"aggregate_version" = EXCLUDED."aggregate_version",
+		"last_position" = EXCLUDED."last_position",
+		"updated_at" = EXCLUDED."updated_at",
+		"tenant_id" = EXCLUDED."tenant_id",
+		"url" = EXCLUDED."url",
+		"is_active" = EXCLUDED."is_active"
+	WHERE "active_endpoints_held"."aggregate_version" < EXCLUDED."aggregate_version"
+), "released" AS (
+	DELETE FROM "active_endpoints_held"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2 AND $7 IS NOT DISTINCT FROM true
+), "withheld" AS (
+	DELETE FROM "active_endpoints"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2 AND $7 IS DISTINCT FROM true
+)
+INSERT INTO "active_endpoints" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
 SELECT $1, $2, $3, $4, $4, $5, $6, $7
-WHERE NOT EXISTS (SELECT 1 FROM "active_endpoints_tombstones" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
+WHERE $7 IS NOT DISTINCT FROM true
+	AND NOT EXISTS (SELECT 1 FROM "active_endpoints_held" WHERE "aggregate_id" = $1 AND "aggregate_version" >= $2)
 ON CONFLICT ("aggregate_id") DO UPDATE SET
 	"aggregate_version" = EXCLUDED."aggregate_version",
 	"last_position" = EXCLUDED."last_position",
@@ -58,23 +80,54 @@ WHERE "active_endpoints"."aggregate_version" < EXCLUDED."aggregate_version"`
 	return nil
 }
 
-// RemoveEndpoint applies Deactivated: it deletes its row from
-// active_endpoints and records the row's key in
-// active_endpoints_tombstones.
-func (m *PostgresActiveEndpointReadModel) RemoveEndpoint(ctx context.Context, meta projection.Meta) error {
+// ActivateEndpoint applies Activated: it sets is_active = true on its row
+// of active_endpoints.
+func (m *PostgresActiveEndpointReadModel) ActivateEndpoint(ctx context.Context, meta projection.Meta) error {
 	if err := projection.CheckUUID(meta, "active_endpoints.aggregate_id"); err != nil {
 		return err
 	}
-	const query = `WITH "deleted" AS (
+	const query = `WITH "moved" AS (
+	DELETE FROM "active_endpoints_held"
+	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2
+	RETURNING *
+), "arrived" AS (
+	INSERT INTO "active_endpoints" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
+	SELECT "moved"."aggregate_id", $2, $3, "moved"."created_at", $4, "moved"."tenant_id", "moved"."url", $5 FROM "moved"
+)
+UPDATE "active_endpoints" SET
+	"aggregate_version" = $2,
+	"last_position" = $3,
+	"updated_at" = $4,
+	"is_active" = $5
+WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, true); err != nil {
+		return fmt.Errorf("active_endpoints: ActivateEndpoint: %w", err)
+	}
+	return nil
+}
+
+// DeactivateEndpoint applies Deactivated: it sets is_active = false on its
+// row of active_endpoints.
+func (m *PostgresActiveEndpointReadModel) DeactivateEndpoint(ctx context.Context, meta projection.Meta) error {
+	if err := projection.CheckUUID(meta, "active_endpoints.aggregate_id"); err != nil {
+		return err
+	}
+	const query = `WITH "moved" AS (
 	DELETE FROM "active_endpoints"
 	WHERE "aggregate_id" = $1 AND "aggregate_version" < $2
+	RETURNING *
+), "arrived" AS (
+	INSERT INTO "active_endpoints_held" ("aggregate_id", "aggregate_version", "last_position", "created_at", "updated_at", "tenant_id", "url", "is_active")
+	SELECT "moved"."aggregate_id", $2, $3, "moved"."created_at", $4, "moved"."tenant_id", "moved"."url", $5 FROM "moved"
 )
-INSERT INTO "active_endpoints_tombstones" ("aggregate_id", "aggregate_version")
-VALUES ($1, $2)
-ON CONFLICT ("aggregate_id") DO UPDATE SET "aggregate_version" = EXCLUDED."aggregate_version"
-WHERE "active_endpoints_tombstones"."aggregate_version" < EXCLUDED."aggregate_version"`
-	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version); err != nil {
-		return fmt.Errorf("active_endpoints: RemoveEndpoint: %w", err)
+UPDATE "active_endpoints_held" SET
+	"aggregate_version" = $2,
+	"last_position" = $3,
+	"updated_at" = $4,
+	"is_active" = $5
+WHERE "aggregate_id" = $1 AND "aggregate_version" < $2`
+	if _, err := m.db.Exec(ctx, query, meta.AggregateID, meta.Version, meta.Position, meta.Timestamp, false); err != nil {
+		return fmt.Errorf("active_endpoints: DeactivateEndpoint: %w", err)
 	}
 	return nil
 }

@@ -57,10 +57,10 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 			if err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive); err != nil {
 				t.Fatalf("CreateEndpoint (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
 		}
 	}
-	// Deactivated at version 2: RemoveEndpoint deletes the row; applying it
+	// Activated at version 2: ActivateEndpoint updates the row; applying it
 	// again, as a replay, changes nothing.
 	{
 		meta := projection.Meta{
@@ -68,19 +68,195 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 			Version:     2,
 			Position:    102,
 			Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/widget/endpoint.Activated",
+		}
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(2),
+				"is_active":         true,
+				"last_position":     int64(102),
+				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+			},
+		})
+		for replay := range 2 {
+			if err := readModel.ActivateEndpoint(ctx, meta); err != nil {
+				t.Fatalf("ActivateEndpoint (replay %d): %v", replay, err)
+			}
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+		}
+	}
+	// Deactivated at version 3: DeactivateEndpoint updates the row; applying it
+	// again, as a replay, changes nothing.
+	{
+		meta := projection.Meta{
+			AggregateID: aggregateID,
+			Version:     3,
+			Position:    103,
+			Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/widget/endpoint.Deactivated",
 		}
 		changes = append(changes, projectiontest.Change{
-			Op:    "delete",
+			Op:    "update",
 			Key:   projectiontest.Row{"aggregate_id": aggregateID},
 			Guard: "aggregate_version",
-			Set:   projectiontest.Row{"aggregate_version": int64(2)},
+			Set: projectiontest.Row{
+				"aggregate_version": int64(3),
+				"is_active":         false,
+				"last_position":     int64(103),
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			},
 		})
 		for replay := range 2 {
-			if err := readModel.RemoveEndpoint(ctx, meta); err != nil {
-				t.Fatalf("RemoveEndpoint (replay %d): %v", replay, err)
+			if err := readModel.DeactivateEndpoint(ctx, meta); err != nil {
+				t.Fatalf("DeactivateEndpoint (replay %d): %v", replay, err)
 			}
-			projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+		}
+	}
+	// Created again, older than the events applied since: the guard keeps the
+	// row as it is.
+	{
+		meta := projection.Meta{
+			AggregateID: aggregateID,
+			Version:     1,
+			Position:    101,
+			Timestamp:   time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+			Topic:       "example.com/registry/widget/endpoint.Created",
+		}
+		tenantID := "tenant-id-1001"
+		url := "url-1002"
+		isActive := true
+		if err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive); err != nil {
+			t.Fatalf("CreateEndpoint (older event): %v", err)
+		}
+		changes = append(changes, projectiontest.Change{
+			Op:    "insert",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(1),
+				"created_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"is_active":         true,
+				"last_position":     int64(101),
+				"tenant_id":         "tenant-id-1001",
+				"updated_at":        time.Date(2026, time.January, 5, 17, 0, 0, 0, time.UTC),
+				"url":               "url-1002",
+			},
+			Keep: []string{"created_at"},
+		})
+		projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+	}
+	// An aggregate whose Created fails the condition (IsActive): its row is not
+	// in active_endpoints until Activated, leaves it on Deactivated, and comes
+	// back on Activated again, with the fields Created gave it.
+	{
+		aggregateID := "6f1c2a3e-0000-4000-8000-000000000004"
+		changes := append([]projectiontest.Change(nil), changes...)
+		{
+			meta := projection.Meta{
+				AggregateID: aggregateID,
+				Version:     1,
+				Position:    900,
+				Timestamp:   time.Date(2026, time.February, 8, 0, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Created",
+			}
+			tenantID := "tenant-id-1004"
+			url := "url-1005"
+			isActive := false
+			changes = append(changes, projectiontest.Change{
+				Op:    "insert",
+				Key:   projectiontest.Row{"aggregate_id": aggregateID},
+				Guard: "aggregate_version",
+				Set: projectiontest.Row{
+					"aggregate_version": int64(1),
+					"created_at":        time.Date(2026, time.February, 8, 0, 0, 0, 0, time.UTC),
+					"is_active":         false,
+					"last_position":     int64(900),
+					"tenant_id":         "tenant-id-1004",
+					"updated_at":        time.Date(2026, time.February, 8, 0, 0, 0, 0, time.UTC),
+					"url":               "url-1005",
+				},
+				Keep: []string{"created_at"},
+			})
+			if err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive); err != nil {
+				t.Fatalf("CreateEndpoint: %v", err)
+			}
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+		}
+		{
+			meta := projection.Meta{
+				AggregateID: aggregateID,
+				Version:     2,
+				Position:    901,
+				Timestamp:   time.Date(2026, time.February, 8, 1, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Activated",
+			}
+			changes = append(changes, projectiontest.Change{
+				Op:    "update",
+				Key:   projectiontest.Row{"aggregate_id": aggregateID},
+				Guard: "aggregate_version",
+				Set: projectiontest.Row{
+					"aggregate_version": int64(2),
+					"is_active":         true,
+					"last_position":     int64(901),
+					"updated_at":        time.Date(2026, time.February, 8, 1, 0, 0, 0, time.UTC),
+				},
+			})
+			if err := readModel.ActivateEndpoint(ctx, meta); err != nil {
+				t.Fatalf("ActivateEndpoint: %v", err)
+			}
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+		}
+		{
+			meta := projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    902,
+				Timestamp:   time.Date(2026, time.February, 8, 2, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Deactivated",
+			}
+			changes = append(changes, projectiontest.Change{
+				Op:    "update",
+				Key:   projectiontest.Row{"aggregate_id": aggregateID},
+				Guard: "aggregate_version",
+				Set: projectiontest.Row{
+					"aggregate_version": int64(3),
+					"is_active":         false,
+					"last_position":     int64(902),
+					"updated_at":        time.Date(2026, time.February, 8, 2, 0, 0, 0, time.UTC),
+				},
+			})
+			if err := readModel.DeactivateEndpoint(ctx, meta); err != nil {
+				t.Fatalf("DeactivateEndpoint: %v", err)
+			}
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
+		}
+		{
+			meta := projection.Meta{
+				AggregateID: aggregateID,
+				Version:     4,
+				Position:    903,
+				Timestamp:   time.Date(2026, time.February, 8, 3, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Activated",
+			}
+			changes = append(changes, projectiontest.Change{
+				Op:    "update",
+				Key:   projectiontest.Row{"aggregate_id": aggregateID},
+				Guard: "aggregate_version",
+				Set: projectiontest.Row{
+					"aggregate_version": int64(4),
+					"is_active":         true,
+					"last_position":     int64(903),
+					"updated_at":        time.Date(2026, time.February, 8, 3, 0, 0, 0, time.UTC),
+				},
+			})
+			if err := readModel.ActivateEndpoint(ctx, meta); err != nil {
+				t.Fatalf("ActivateEndpoint: %v", err)
+			}
+			projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
 		}
 	}
 	// Created with an aggregate ID that is not a UUID, which
@@ -93,8 +269,8 @@ func TestPostgresActiveEndpointReadModel(t *testing.T) {
 			Timestamp:   time.Date(2026, time.February, 12, 3, 0, 0, 0, time.UTC),
 			Topic:       "example.com/registry/widget/endpoint.Created",
 		}
-		tenantID := "tenant-id-1004"
-		url := "url-1005"
+		tenantID := "tenant-id-1007"
+		url := "url-1008"
 		isActive := true
 		err := readModel.CreateEndpoint(ctx, meta, tenantID, url, isActive)
 		var eventErr *projection.EventError
@@ -152,9 +328,9 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 			Keep: []string{"created_at"},
 		})
 	}
-	// Deactivated at version 2.
+	// Activated at version 2.
 	{
-		var data Deactivated
+		var data Activated
 		events = append(events, projection.Event{
 			Data: data,
 			Meta: projection.Meta{
@@ -162,18 +338,48 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 				Version:     2,
 				Position:    102,
 				Timestamp:   time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+				Topic:       "example.com/registry/widget/endpoint.Activated",
+			},
+		})
+		changes = append(changes, projectiontest.Change{
+			Op:    "update",
+			Key:   projectiontest.Row{"aggregate_id": aggregateID},
+			Guard: "aggregate_version",
+			Set: projectiontest.Row{
+				"aggregate_version": int64(2),
+				"is_active":         true,
+				"last_position":     int64(102),
+				"updated_at":        time.Date(2026, time.January, 5, 18, 0, 0, 0, time.UTC),
+			},
+		})
+	}
+	// Deactivated at version 3.
+	{
+		var data Deactivated
+		events = append(events, projection.Event{
+			Data: data,
+			Meta: projection.Meta{
+				AggregateID: aggregateID,
+				Version:     3,
+				Position:    103,
+				Timestamp:   time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
 				Topic:       "example.com/registry/widget/endpoint.Deactivated",
 			},
 		})
 		changes = append(changes, projectiontest.Change{
-			Op:    "delete",
+			Op:    "update",
 			Key:   projectiontest.Row{"aggregate_id": aggregateID},
 			Guard: "aggregate_version",
-			Set:   projectiontest.Row{"aggregate_version": int64(2)},
+			Set: projectiontest.Row{
+				"aggregate_version": int64(3),
+				"is_active":         false,
+				"last_position":     int64(103),
+				"updated_at":        time.Date(2026, time.January, 5, 19, 0, 0, 0, time.UTC),
+			},
 		})
 	}
 	projectiontest.ReplaySafe(t, pool, func(db projection.DBTX) projection.Projection {
 		return NewActiveEndpointProjection(NewPostgresActiveEndpointReadModel(db))
-	}, events, "active_endpoints", "active_endpoints_tombstones")
-	projectiontest.AssertFolded(t, pool, "active_endpoints", []string{"aggregate_id"}, changes)
+	}, events, "active_endpoints", "active_endpoints_held")
+	projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
 }

@@ -34,6 +34,7 @@ func (p *ActiveEndpointProjection) Name() string {
 func (p *ActiveEndpointProjection) Topics() []string {
 	return []string{
 		"example.com/registry/widget/endpoint.Created",
+		"example.com/registry/widget/endpoint.Activated",
 		"example.com/registry/widget/endpoint.Deactivated",
 	}
 }
@@ -49,27 +50,38 @@ func (p *ActiveEndpointProjection) Process(ctx context.Context, e projection.Eve
 			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
 		}
 		return p.createEndpoint(ctx, e.Meta, data)
+	case Activated:
+		return p.activateEndpoint(ctx, e.Meta, &data)
+	case *Activated:
+		if data == nil {
+			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
+		}
+		return p.activateEndpoint(ctx, e.Meta, data)
 	case Deactivated:
-		return p.removeEndpoint(ctx, e.Meta, &data)
+		return p.deactivateEndpoint(ctx, e.Meta, &data)
 	case *Deactivated:
 		if data == nil {
 			return &projection.EventError{Meta: e.Meta, Err: projection.ErrNilPayload}
 		}
-		return p.removeEndpoint(ctx, e.Meta, data)
+		return p.deactivateEndpoint(ctx, e.Meta, data)
 	}
 	return nil
 }
 
-// createEndpoint applies Created with CreateEndpoint when IsActive, as
-// projgen.yaml says.
+// createEndpoint applies Created with CreateEndpoint, which keeps the row
+// in active_endpoints while IsActive holds of its state and among the held
+// rows of active_endpoints_held otherwise, as projgen.yaml's when: IsActive
+// says.
 func (p *ActiveEndpointProjection) createEndpoint(ctx context.Context, meta projection.Meta, data *Created) error {
-	if !data.IsActive {
-		return nil
-	}
 	return p.view.CreateEndpoint(ctx, meta, data.TenantID, data.URL, data.IsActive)
 }
 
-// removeEndpoint applies Deactivated with RemoveEndpoint.
-func (p *ActiveEndpointProjection) removeEndpoint(ctx context.Context, meta projection.Meta, data *Deactivated) error {
-	return p.view.RemoveEndpoint(ctx, meta)
+// activateEndpoint applies Activated with ActivateEndpoint.
+func (p *ActiveEndpointProjection) activateEndpoint(ctx context.Context, meta projection.Meta, data *Activated) error {
+	return p.view.ActivateEndpoint(ctx, meta)
+}
+
+// deactivateEndpoint applies Deactivated with DeactivateEndpoint.
+func (p *ActiveEndpointProjection) deactivateEndpoint(ctx context.Context, meta projection.Meta, data *Deactivated) error {
+	return p.view.DeactivateEndpoint(ctx, meta)
 }

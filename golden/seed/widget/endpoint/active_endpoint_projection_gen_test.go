@@ -32,13 +32,11 @@ func TestActiveEndpointProjectionCreateEndpoint(t *testing.T) {
 	data.TenantID = tenantID
 	data.URL = url
 	data.IsActive = isActive
-	failing := data
-	failing.IsActive = false
 	for _, tc := range []struct {
 		name    string
 		payload any
 		calls   bool
-	}{{"value", data, true}, {"pointer", &data, true}, {"condition fails", failing, false}} {
+	}{{"value", data, true}, {"pointer", &data, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctrl := gomock.NewController(t)
 			view := NewMockActiveEndpointReadModel(ctrl)
@@ -53,16 +51,48 @@ func TestActiveEndpointProjectionCreateEndpoint(t *testing.T) {
 	}
 }
 
-// TestActiveEndpointProjectionRemoveEndpoint checks that Deactivated, as a
-// value and as a pointer, becomes exactly the call RemoveEndpoint with the
-// event's metadata and fields.
-func TestActiveEndpointProjectionRemoveEndpoint(t *testing.T) {
+// TestActiveEndpointProjectionActivateEndpoint checks that Activated, as a
+// value and as a pointer, becomes exactly the call ActivateEndpoint with
+// the event's metadata and fields.
+func TestActiveEndpointProjectionActivateEndpoint(t *testing.T) {
 	ctx := context.Background()
 	meta := projection.Meta{
 		AggregateID: "6f1c2a3e-0000-4000-8000-000000000001",
 		Version:     2,
 		Position:    2,
 		Timestamp:   time.Date(2026, time.January, 1, 14, 0, 0, 0, time.UTC),
+		Topic:       "example.com/registry/widget/endpoint.Activated",
+	}
+	var data Activated
+	for _, tc := range []struct {
+		name    string
+		payload any
+		calls   bool
+	}{{"value", data, true}, {"pointer", &data, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctrl := gomock.NewController(t)
+			view := NewMockActiveEndpointReadModel(ctrl)
+			if tc.calls {
+				view.EXPECT().ActivateEndpoint(ctx, meta).Return(nil)
+			}
+			proj := NewActiveEndpointProjection(view)
+			if err := proj.Process(ctx, projection.Event{Meta: meta, Data: tc.payload}); err != nil {
+				t.Fatalf("Process: %v", err)
+			}
+		})
+	}
+}
+
+// TestActiveEndpointProjectionDeactivateEndpoint checks that Deactivated,
+// as a value and as a pointer, becomes exactly the call DeactivateEndpoint
+// with the event's metadata and fields.
+func TestActiveEndpointProjectionDeactivateEndpoint(t *testing.T) {
+	ctx := context.Background()
+	meta := projection.Meta{
+		AggregateID: "6f1c2a3e-0000-4000-8000-000000000001",
+		Version:     3,
+		Position:    3,
+		Timestamp:   time.Date(2026, time.January, 1, 15, 0, 0, 0, time.UTC),
 		Topic:       "example.com/registry/widget/endpoint.Deactivated",
 	}
 	var data Deactivated
@@ -75,7 +105,7 @@ func TestActiveEndpointProjectionRemoveEndpoint(t *testing.T) {
 			ctrl := gomock.NewController(t)
 			view := NewMockActiveEndpointReadModel(ctrl)
 			if tc.calls {
-				view.EXPECT().RemoveEndpoint(ctx, meta).Return(nil)
+				view.EXPECT().DeactivateEndpoint(ctx, meta).Return(nil)
 			}
 			proj := NewActiveEndpointProjection(view)
 			if err := proj.Process(ctx, projection.Event{Meta: meta, Data: tc.payload}); err != nil {
@@ -96,7 +126,6 @@ func TestActiveEndpointProjectionIgnoresOtherEvents(t *testing.T) {
 		nil,
 		"unknown",
 		struct{}{},
-		new(Activated),
 	} {
 		e := projection.Event{Meta: projection.Meta{Topic: "unknown"}, Data: payload}
 		if err := proj.Process(context.Background(), e); err != nil {

@@ -23,8 +23,10 @@ type ActiveEndpointReadModel interface {
 		url string,
 		isActive bool,
 	) error
-	// RemoveEndpoint applies Deactivated: it deletes its row from
-	// active_endpoints and records the row's key in
-	// active_endpoints_tombstones.
-	RemoveEndpoint(ctx context.Context, meta projection.Meta) error
+	// ActivateEndpoint applies Activated: it sets is_active = true on its row
+	// of active_endpoints.
+	ActivateEndpoint(ctx context.Context, meta projection.Meta) error
+	// DeactivateEndpoint applies Deactivated: it sets is_active = false on its
+	// row of active_endpoints.
+	DeactivateEndpoint(ctx context.Context, meta projection.Meta) error
 }
