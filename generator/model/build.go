@@ -130,9 +130,15 @@ func (b *builder) projection(i int) *Projection {
 	cp := &b.cfg.Projections[i]
 	pp := config.ProjectionPath(i)
 	for j, a := range cp.Aggregates {
-		if b.in.Packages[a] == nil {
+		pkg := b.in.Packages[a]
+		if pkg == nil {
 			b.errorf(fmt.Sprintf("%s.aggregates[%d]", pp, j), "aggregate package %s was not loaded", a).
 				WithHint("check the import path")
+			return nil
+		}
+		if pkg.Name == "main" {
+			b.errorf(fmt.Sprintf("%s.aggregates[%d]", pp, j), "%s is a program (package main), not an aggregate package: the registry cannot import it", a).
+				WithHint("move the events into a package of their own and list that one")
 			return nil
 		}
 	}

@@ -464,3 +464,17 @@ func TestBuildStateFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildNothingHandled refuses a projection whose every event is
+// ignored, whose generated Process would not compile.
+func TestBuildNothingHandled(t *testing.T) {
+	t.Parallel()
+	p := accountProjection()
+	for i := range p.Events {
+		p.Events[i] = config.Event{Type: p.Events[i].Type, Op: config.Ignore}
+	}
+	_, err := build(t, nil, p)
+	if err == nil || !diag.IsInput(err) || !strings.Contains(err.Error(), "handles no event") || !strings.Contains(err.Error(), "--events") {
+		t.Errorf("Build = %v, want an input error with advice", err)
+	}
+}

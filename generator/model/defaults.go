@@ -114,6 +114,12 @@ func (d *defaulter) projection() (config.Projection, error) {
 	if len(d.pkgs) == 0 {
 		return config.Projection{}, diag.Errorf("", "no aggregate given").WithHint("pass --aggregate NAME")
 	}
+	for _, pkg := range d.pkgs {
+		if pkg.Name == "main" {
+			return config.Projection{}, diag.Errorf("", "%s is a program (package main), not an aggregate package: the registry cannot import it", pkg.Path).
+				WithHint("move the events into a package of their own and pass that one to --aggregate")
+		}
+	}
 	pattern := ch.Pattern
 	if pattern == "" {
 		switch {
@@ -457,6 +463,12 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 		return e, nil
 	}
 	op, fields := d.defaultOp(pattern, c, events)
+	// An event the user lists is projected: the child-entity rule only
+	// sorts the events projgen found on its own.
+	if op == config.Ignore && len(d.ch.Events) > 0 {
+		delete(d.reasons, c.key)
+		op, fields = d.listedOp(c), nil
+	}
 	if chosenOp, ok := d.ch.Ops[c.key]; ok {
 		op, fields = chosenOp, nil
 		if op == config.Ignore {
@@ -562,6 +574,24 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 		return config.Set, nil
 	}
 	return config.Update, nil
+}
+
+// listedOp is the operation of an event the user listed that the rules
+// for found events would ignore: what its name says, or an update.
+func (d *defaulter) listedOp(c chosen) string {
+	words := names.Words(c.ev.Name)
+	for i := len(words) - 1; i >= 0; i-- {
+		switch strings.ToLower(words[i]) {
+		case "created", "added", "registered":
+			return config.Insert
+		case "deleted", "removed":
+			return config.Delete
+		}
+	}
+	if len(c.ev.Fields) == 0 && c.ev.IsStruct() {
+		return config.Set
+	}
+	return config.Update
 }
 
 // childCommand is the command that projects a child-entity event into a

@@ -283,3 +283,21 @@ func TestNewProjectionMeaning(t *testing.T) {
 		}
 	}
 }
+
+// TestNewProjectionListedEvents projects every event the user lists, even
+// one the rules for found events take for a child entity's, and refuses a
+// program as an aggregate.
+func TestNewProjectionListedEvents(t *testing.T) {
+	t.Parallel()
+	p := newProjectionOK(t, "github/installation", "", model.Choices{Events: []string{"Created", "RepositoryAdded"}})
+	for _, e := range p.Events {
+		if e.Type == "RepositoryAdded" && e.Op != config.Insert {
+			t.Errorf("listed RepositoryAdded: op %s, want insert", e.Op)
+		}
+	}
+	mod, pkgs := loadModule(t, "cmd/tool")
+	_, err := model.NewProjection(mod, config.New(), []*load.Package{pkgs[modulePath+"/cmd/tool"]}, model.Choices{})
+	if err == nil || !strings.Contains(err.Error(), "package main") {
+		t.Errorf("NewProjection of a program = %v, want an error saying it is one", err)
+	}
+}

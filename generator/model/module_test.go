@@ -136,6 +136,13 @@ type LineAdded struct {
 	TotalCents int64
 }
 `,
+	// A program is never an aggregate.
+	"cmd/tool/main.go": `package main
+
+type Started struct{ At string }
+
+func main() {}
+`,
 	"bank/clash/clash.go": `package clash
 
 type Opened struct{ Owner string }

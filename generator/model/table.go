@@ -138,10 +138,18 @@ func boolCondition(e Expr) (field string, pass, ok bool) {
 	return "", false, false
 }
 
-// inserted reports a table that no event inserts rows into: its updates,
-// sets and deletes would find nothing, and it would stay empty forever.
+// inserted reports a projection that handles no event, whose generated
+// code would not compile, and a table that no event inserts rows into:
+// its updates, sets and deletes would find nothing, and it would stay
+// empty forever.
 func (t *tableBuilder) inserted() {
-	if len(t.p.Methods) == 0 || slices.ContainsFunc(t.p.Methods, func(m *Method) bool {
+	if len(t.p.Methods) == 0 {
+		t.errorf(t.pp+".events", "projection %s handles no event: every event of it is ignored", t.p.Name)
+		t.b.errs[len(t.b.errs)-1].WithHint("choose the events to project: op: insert, update, set, delete or append on them in %s, or projgen new --events A,B --op A=insert",
+			config.FileName)
+		return
+	}
+	if slices.ContainsFunc(t.p.Methods, func(m *Method) bool {
 		return m.Op == config.Insert || m.Op == config.Append
 	}) {
 		return
