@@ -27,6 +27,7 @@ type newFlags struct {
 	pattern, out     string
 	key, keyColumn   string
 	keyScope         string
+	keyType          string
 	ops, methods     []string
 	when, set        []string
 	fields, columns  []string
@@ -97,6 +98,7 @@ written); 2 bad input or usage, with nothing written.`,
 	fl.StringVar(&f.out, "out", "", "package directory to generate into, relative to the module root (default: the aggregate's, or projections/NAME)")
 	fl.StringVar(&f.key, "key", "", "event field that keys the rows, for a denormalized table (such as RepositoryID)")
 	fl.StringVar(&f.keyColumn, "key-column", "", "name of the key column (default: aggregate_id, the key field's, or position)")
+	fl.StringVar(&f.keyType, "key-type", "", "SQL type of aggregate IDs, uuid or text (default: text when the aggregate's ID is a string, uuid otherwise)")
 	fl.StringVar(&f.keyScope, "key-scope", "", "with --key: aggregate when the field identifies a row within its aggregate only, global when it is unique everywhere (default: global for a UUID field, aggregate otherwise)")
 	fl.StringArrayVar(&f.ops, "op", nil, "operation of an event: Event=insert|update|set|delete|append|ignore")
 	fl.StringArrayVar(&f.methods, "method", nil, "read-model method of an event: Event=MethodName")
@@ -252,7 +254,7 @@ func addProjection(cfg *config.Config, proj config.Projection) (rerun bool, err 
 func (f newFlags) choices() (model.Choices, error) {
 	ch := model.Choices{
 		Name: f.name, Pattern: f.pattern, Table: f.table, Out: f.out,
-		KeyField: f.key, KeyColumn: f.keyColumn, KeyScope: f.keyScope, Events: f.events,
+		KeyField: f.key, KeyColumn: f.keyColumn, KeyScope: f.keyScope, KeyType: f.keyType, Events: f.events,
 	}
 	var err error
 	if ch.Ops, err = eventValues("op", f.ops); err != nil {

@@ -35,6 +35,9 @@ type Choices struct {
 	// KeyScope is aggregate or global, for KeyField; empty picks by the
 	// field's type.
 	KeyScope string
+	// KeyType is the SQL type of aggregate IDs, uuid or text; empty picks
+	// by the aggregate's ID type.
+	KeyType string
 	// Events are the events to project; empty means the discovered ones.
 	Events []string
 	// Ops, Methods and When are per event.
@@ -137,6 +140,10 @@ func (d *defaulter) projection() (config.Projection, error) {
 		return config.Projection{}, diag.Errorf("", "unknown pattern %q", pattern).
 			WithHint("use one of %s", strings.Join(config.Patterns(), ", "))
 	}
+	if ch.KeyType != "" && (ch.KeyField != "" || len(d.pkgs) > 1) {
+		return config.Projection{}, diag.Errorf("", "--key-type %s sets the type of rows keyed by aggregate ID, and these rows are keyed otherwise", ch.KeyType).
+			WithHint("leave --key-type out: the aggregate_id column takes the aggregates' ID type")
+	}
 	if ch.KeyScope != "" && ch.KeyField == "" {
 		return config.Projection{}, diag.Errorf("", "--key-scope %s applies to rows keyed by an event field, and no --key was given", ch.KeyScope).
 			WithHint("pass --key FIELD with it, or leave --key-scope out")
@@ -175,7 +182,7 @@ func (d *defaulter) projection() (config.Projection, error) {
 		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, sqlName(ch.KeyField)), From: config.KeyField, Field: ch.KeyField,
 			Scope: cmp.Or(ch.KeyScope, keyScope(events, ch.KeyField))}
 	default:
-		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, AggregateIDColumn), From: config.KeyAggregate, Type: KeyTypeOf(first.IDType)}
+		p.Key = config.Key{Column: cmp.Or(ch.KeyColumn, AggregateIDColumn), From: config.KeyAggregate, Type: cmp.Or(ch.KeyType, KeyTypeOf(first.IDType))}
 	}
 	handled := map[string]bool{}
 	for _, c := range events {
