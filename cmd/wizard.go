@@ -239,7 +239,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	}
 
 	// 5. Summary and confirmation.
-	proj, err := model.NewProjection(mod, cfg, aggregates, ch)
+	proj, ignored, err := model.NewProjectionExplained(mod, cfg, aggregates, ch)
 	if err != nil {
 		return err
 	}
@@ -260,6 +260,9 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	}
 	fmt.Fprintf(stdio.Out, "projgen will write, for projection %s (table %s, in %s/):\n", proj.Name, proj.Table, proj.Dir)
 	listChanges(stdio, plan)
+	for _, ig := range ignored {
+		fmt.Fprintf(stdio.Out, "  ignored   %s: %s; to project it: %s\n", ig.Event, ig.Reason, ig.Project)
+	}
 	ok := true
 	if err := w.ask(&survey.Confirm{Message: "Write these files and run go test?", Default: true,
 		Help: "Yes writes these files and projgen.yaml, then runs go test on them; no writes nothing."}, &ok); err != nil {

@@ -194,6 +194,13 @@ func TestWizard(t *testing.T) {
 		}
 	}
 
+	// Every ignored event is shown, with why.
+	for _, want := range []string{"ignored   Deleted: --op Deleted=ignore", "ignored   RepositoryAdded: it changes a"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the wizard did not show %q:\n%s", want, shown)
+		}
+	}
+
 	m := regexp.MustCompile(`Equivalent command: (projgen new [^\r\n]*)`).FindStringSubmatch(shown)
 	if m == nil {
 		t.Fatalf("the wizard printed no equivalent command:\n%s", shown)
