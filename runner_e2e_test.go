@@ -103,6 +103,20 @@ func TestRunnerEndToEnd(t *testing.T) {
 	store(3, "Unsuspended", struct{}{})
 	waitFor(t, pool, `SELECT count(*) FROM installations WHERE aggregate_id = $1 AND NOT is_suspended AND aggregate_version = 3`, installation)
 
+	// -wait returns once every projection has passed the head, the
+	// endpoint projection, which reads other topics, included: a script
+	// would wait so before it reads its own writes.
+	backlog, err := source.Backlog(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := backlog.Head
+	wait := exec.Command(bin, "-wait", fmt.Sprint(head), "-timeout", "30s")
+	wait.Env = run.Env
+	if out, err := wait.CombinedOutput(); err != nil {
+		t.Fatalf("projections -wait %d while the runner runs: %v\n%s", head, err, out)
+	}
+
 	if err := run.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +129,6 @@ func TestRunnerEndToEnd(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT position FROM projgen_tracking WHERE name = 'installation'`).Scan(&position); err != nil {
 		t.Fatal(err)
 	}
-	backlog, err := source.Backlog(ctx, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := backlog.Head
 	if position != head {
 		t.Errorf("installation's tracked position is %d, want the head %d", position, head)
 	}
