@@ -564,7 +564,7 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 		default:
 			continue
 		}
-		if pattern != config.Denormalized && i > 0 && !d.isAggregateName(c.pkg, strings.Join(words[:i], "")) {
+		if pattern != config.Denormalized && i > 0 && d.namesChild(c, words[:i]) {
 			if shared := d.aggregateFields(c, events); len(shared) > 0 {
 				return config.Update, shared
 			}
@@ -641,7 +641,26 @@ func (d *defaulter) aboutChild(c chosen) bool {
 	for i := len(words) - 1; i > 0; i-- {
 		switch strings.ToLower(words[i]) {
 		case "created", "added", "registered", "deleted", "removed":
-			return !d.isAggregateName(c.pkg, strings.Join(words[:i], ""))
+			return d.namesChild(c, words[:i])
+		}
+	}
+	return false
+}
+
+// namesChild reports whether prefix, the words of an event's name before
+// its verb, names a child entity: it is not the aggregate's name, and the
+// event carries the child's ID (RepositoryAdded carries RepositoryID).
+// Words such as Was (WasCreated) or the aggregate's own name
+// (OrderCreatedEvent) name no child, and neither does a prefix the event
+// carries no ID of, so such an event creates or deletes the aggregate.
+func (d *defaulter) namesChild(c chosen, prefix []string) bool {
+	name := strings.Join(prefix, "")
+	if d.isAggregateName(c.pkg, name) {
+		return false
+	}
+	for _, f := range c.ev.Fields {
+		if strings.EqualFold(f.Name, name+"ID") || strings.EqualFold(f.Name, name+"Id") {
+			return true
 		}
 	}
 	return false

@@ -301,3 +301,22 @@ func TestNewProjectionListedEvents(t *testing.T) {
 		t.Errorf("NewProjection of a program = %v, want an error saying it is one", err)
 	}
 }
+
+// TestNewProjectionCreationStyles takes the creation and deletion events
+// of other libraries' styles for the aggregate's own, and keeps the
+// child-entity rule for an event that carries the child's ID.
+func TestNewProjectionCreationStyles(t *testing.T) {
+	t.Parallel()
+	p := newProjectionOK(t, "shop/member", "", model.Choices{})
+	want := map[string]string{
+		"WasCreated":        config.Insert,
+		"InviteCreatedData": config.Insert,
+		"AddressAdded":      config.Ignore,
+		"WasDeleted":        config.Delete,
+	}
+	for _, e := range p.Events {
+		if w, ok := want[e.Type]; ok && e.Op != w {
+			t.Errorf("%s: op %s, want %s", e.Type, e.Op, w)
+		}
+	}
+}

@@ -136,6 +136,26 @@ type LineAdded struct {
 	TotalCents int64
 }
 `,
+	// Creation in the styles of other libraries: WasCreated and
+	// InviteCreatedData create the member; AddressAdded, which carries
+	// the address's ID, is about a child.
+	"shop/member/events.go": `package member
+
+//projgen:event
+type WasCreated struct{ Name string }
+
+//projgen:event
+type InviteCreatedData struct{ Email string }
+
+//projgen:event
+type AddressAdded struct {
+	AddressID int64
+	Street    string
+}
+
+//projgen:event
+type WasDeleted struct{}
+`,
 	// A program is never an aggregate.
 	"cmd/tool/main.go": `package main
 
