@@ -66,6 +66,28 @@ func (r *Runner) applyPage(ctx context.Context, h *holding, reg Registration, pa
 // commits and moves h past the page, or returns the index of the event
 // that failed (-1 when the failure is not an event's) and the error.
 func (r *Runner) attempt(ctx context.Context, h *holding, reg Registration, page Page, poison map[int]error) (int, error) {
+	return r.batch(ctx, h, reg, page.Events, poison, trackSQL, page.Through)
+}
+
+// stopAt applies events, the ones before the poison event ee, and records
+// that the projection stopped at ee, in one transaction, so that its
+// position is exact and the next run starts at ee.
+func (r *Runner) stopAt(ctx context.Context, h *holding, reg Registration, events []Stored, ee *EventError) error {
+	m := ee.Meta
+	failed, err := r.batch(ctx, h, reg, events, nil, stopSQL, m.Position-1, ee.Err.Error(), m.Position, m.Topic, m.AggregateID, m.Version)
+	if err != nil && failed >= 0 {
+		return eventError(events[failed].Meta, err)
+	}
+	return err
+}
+
+// batch applies events in one transaction, parking the events of poison,
+// by index, and every event of an aggregate parked before, moves the
+// tracking row to position with sql (trackSQL or stopSQL, whose
+// arguments after the first three are extra), and commits; then h stands
+// at position. It returns the index of the event that failed (-1 when
+// the failure is not an event's) and the error.
+func (r *Runner) batch(ctx context.Context, h *holding, reg Registration, events []Stored, poison map[int]error, sql string, position int64, extra ...any) (int, error) {
 	tx, err := h.conn.Begin(ctx)
 	if err != nil {
 		return -1, fmt.Errorf("begin batch: %w", err)
@@ -74,7 +96,7 @@ func (r *Runner) attempt(ctx context.Context, h *holding, reg Registration, page
 	p := reg.New(tx)
 	// behind holds the aggregates this batch parks.
 	behind := map[string]bool{}
-	for i, e := range page.Events {
+	for i, e := range events {
 		cause, parked := poison[i]
 		if behind[e.AggregateID] || h.parked[e.AggregateID] {
 			cause, parked = parkedBehind(e.AggregateID), true
@@ -90,49 +112,17 @@ func (r *Runner) attempt(ctx context.Context, h *holding, reg Registration, page
 			return i, err
 		}
 	}
-	if err := r.track(ctx, tx, h, trackSQL, page.Through); err != nil {
+	if err := r.track(ctx, tx, h, sql, position, extra...); err != nil {
 		return -1, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return -1, fmt.Errorf("commit batch up to position %d: %w", page.Through, err)
+		return -1, fmt.Errorf("commit batch up to position %d: %w", position, err)
 	}
-	h.position = page.Through
+	h.position = position
 	for id := range behind {
 		h.parked[id] = true
 	}
 	return -1, nil
-}
-
-// stopAt applies events, the ones before the poison event ee, and records
-// that the projection stopped at ee, in one transaction, so that its
-// position is exact and the next run starts at ee.
-func (r *Runner) stopAt(ctx context.Context, h *holding, reg Registration, events []Stored, ee *EventError) error {
-	tx, err := h.conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin batch: %w", err)
-	}
-	defer rollback(ctx, tx)
-	p := reg.New(tx)
-	for _, e := range events {
-		if h.parked[e.AggregateID] {
-			if err := park(ctx, tx, reg.Name, e, parkedBehind(e.AggregateID)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := r.process(ctx, p, e); err != nil {
-			return eventError(e.Meta, err)
-		}
-	}
-	m := ee.Meta
-	if err := r.track(ctx, tx, h, stopSQL, m.Position-1, ee.Err.Error(), m.Position, m.Topic, m.AggregateID, m.Version); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit batch up to position %d: %w", m.Position-1, err)
-	}
-	h.position = m.Position - 1
-	return nil
 }
 
 // process decodes one stored event and applies it to p.
