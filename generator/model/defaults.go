@@ -553,52 +553,55 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 	if pattern == config.CrossAggregate {
 		return config.Append, nil
 	}
-	words := names.Words(c.ev.Name)
+	op, before := verbOp(c.ev.Name)
+	if op == "" {
+		return plainOp(c.ev), nil
+	}
+	if pattern != config.Denormalized && len(before) > 0 && d.namesChild(c, before) {
+		if shared := d.aggregateFields(c, events); len(shared) > 0 {
+			return config.Update, shared
+		}
+		child := strings.Join(before, "")
+		d.reasons[c.key] = Ignored{
+			Reason:  fmt.Sprintf("it changes a %s, a child entity, not the %s's row", names.Snake(child), strings.ToLower(cmp.Or(c.pkg.Aggregate, c.pkg.Name))),
+			Project: d.childCommand(c),
+		}
+		return config.Ignore, nil
+	}
+	return op, nil
+}
+
+// verbOp returns the operation the last creating or deleting verb of an
+// event's name implies, insert for Created, Added and Registered, delete
+// for Deleted and Removed, with the words of the name before that verb;
+// "" when the name has none.
+func verbOp(name string) (op string, before []string) {
+	words := names.Words(name)
 	for i := len(words) - 1; i >= 0; i-- {
-		op := ""
 		switch strings.ToLower(words[i]) {
 		case "created", "added", "registered":
-			op = config.Insert
+			return config.Insert, words[:i]
 		case "deleted", "removed":
-			op = config.Delete
-		default:
-			continue
+			return config.Delete, words[:i]
 		}
-		if pattern != config.Denormalized && i > 0 && d.namesChild(c, words[:i]) {
-			if shared := d.aggregateFields(c, events); len(shared) > 0 {
-				return config.Update, shared
-			}
-			child := strings.Join(words[:i], "")
-			d.reasons[c.key] = Ignored{
-				Reason:  fmt.Sprintf("it changes a %s, a child entity, not the %s's row", names.Snake(child), strings.ToLower(cmp.Or(c.pkg.Aggregate, c.pkg.Name))),
-				Project: d.childCommand(c),
-			}
-			return config.Ignore, nil
-		}
-		return op, nil
 	}
-	if len(c.ev.Fields) == 0 && c.ev.IsStruct() {
-		return config.Set, nil
+	return "", nil
+}
+
+// plainOp is the operation of an event whose name implies none: set a
+// flag for one without fields, update otherwise.
+func plainOp(ev *load.Event) string {
+	if len(ev.Fields) == 0 && ev.IsStruct() {
+		return config.Set
 	}
-	return config.Update, nil
+	return config.Update
 }
 
 // listedOp is the operation of an event the user listed that the rules
 // for found events would ignore: what its name says, or an update.
 func (d *defaulter) listedOp(c chosen) string {
-	words := names.Words(c.ev.Name)
-	for i := len(words) - 1; i >= 0; i-- {
-		switch strings.ToLower(words[i]) {
-		case "created", "added", "registered":
-			return config.Insert
-		case "deleted", "removed":
-			return config.Delete
-		}
-	}
-	if len(c.ev.Fields) == 0 && c.ev.IsStruct() {
-		return config.Set
-	}
-	return config.Update
+	op, _ := verbOp(c.ev.Name)
+	return cmp.Or(op, plainOp(c.ev))
 }
 
 // childCommand is the command that projects a child-entity event into a
@@ -637,14 +640,8 @@ func (d *defaulter) aggregateFields(c chosen, events []chosen) []string {
 // aboutChild reports whether an event's name says it adds or removes
 // something other than the aggregate: RepositoryAdded in an installation.
 func (d *defaulter) aboutChild(c chosen) bool {
-	words := names.Words(c.ev.Name)
-	for i := len(words) - 1; i > 0; i-- {
-		switch strings.ToLower(words[i]) {
-		case "created", "added", "registered", "deleted", "removed":
-			return d.namesChild(c, words[:i])
-		}
-	}
-	return false
+	op, before := verbOp(c.ev.Name)
+	return op != "" && len(before) > 0 && d.namesChild(c, before)
 }
 
 // namesChild reports whether prefix, the words of an event's name before
