@@ -363,19 +363,8 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	var staleEvent string
 	for i, st := range steps {
 		m := st.method
-		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}
-		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
-		rows := map[string]sample{}
-		for _, prm := range m.Params {
-			if prm == m.KeyParam {
-				args = append(args, jen.Id("rowKey"))
-				continue
-			}
-			smp := s.next(prm.Type, prm.Name)
-			rows[prm.Name] = smp
-			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
-			args = append(args, jen.Id(prm.Name))
-		}
+		decls, args, rows := callValues(s, m, nil)
+		block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}, decls...)
 		change := jen.Id("changes").Op("=").Append(jen.Id("changes"), foldChange(p, st, rows))
 		switch m.Op {
 		case config.Insert, config.Append:
@@ -492,6 +481,31 @@ func (r *renderer) replayTest(f *jen.File, p *model.Projection, steps []step) {
 	f.Func().Id("Test" + n.Postgres + "IsReplaySafe").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 }
 
+// callValues declares one local per parameter of m holding its sample,
+// the row key's being rowKey, declared already, and returns the
+// declarations, the arguments of a call of m (ctx, meta, then the
+// values; packArgs puts them in m's Args struct) and the samples by
+// parameter name. A value of override replaces the sample of the field it
+// names.
+func callValues(s *sampler, m *model.Method, override map[string]model.Sample) (decls, args []jen.Code, rows map[string]sample) {
+	args = []jen.Code{jen.Id("ctx"), jen.Id("meta")}
+	rows = map[string]sample{}
+	for _, prm := range m.Params {
+		if prm == m.KeyParam {
+			args = append(args, jen.Id("rowKey"))
+			continue
+		}
+		smp := s.next(prm.Type, prm.Name)
+		if v, ok := override[fieldName(prm)]; ok && prm.Field != nil {
+			smp = sampleFor(s, prm.Type, prm.Name, v)
+		}
+		rows[prm.Name] = smp
+		decls = append(append(decls, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
+		args = append(args, jen.Id(prm.Name))
+	}
+	return decls, args, rows
+}
+
 // notAUUID renders, for a method that writes the aggregate ID to a uuid
 // column, a call with an ID that is not a UUID: it must fail with an
 // *projection.EventError that names the event, before any SQL is sent.
@@ -506,17 +520,8 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 	if m == nil {
 		return nil
 	}
-	block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Lit("not-a-uuid"), 1, 999, m.Topic))}
-	args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
-	for _, prm := range m.Params {
-		if prm == m.KeyParam {
-			args = append(args, jen.Id("rowKey"))
-			continue
-		}
-		smp := s.next(prm.Type, prm.Name)
-		block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
-		args = append(args, jen.Id(prm.Name))
-	}
+	decls, args, _ := callValues(s, m, nil)
+	block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Lit("not-a-uuid"), 1, 999, m.Topic))}, decls...)
 	block = append(block,
 		jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...),
 		jen.Var().Id("eventErr").Op("*").Qual(runtime, "EventError"),
@@ -562,18 +567,12 @@ func (r *renderer) filterScenario(p *model.Projection, s *sampler, keyCols []jen
 	}
 	for i, m := range []*model.Method{insert, release, withhold, release} {
 		st := step{method: m, version: i + 1, position: 900 + i}
-		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}
-		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
-		rows := map[string]sample{}
-		for _, prm := range m.Params {
-			smp := s.next(prm.Type, prm.Name)
-			if v, ok := m.When.Fails[fieldName(prm)]; ok && m == insert && prm.Field != nil {
-				smp = sampleFor(s, prm.Type, prm.Name, v)
-			}
-			rows[prm.Name] = smp
-			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
-			args = append(args, jen.Id(prm.Name))
+		var fails map[string]model.Sample
+		if m == insert {
+			fails = m.When.Fails
 		}
+		decls, args, rows := callValues(s, m, fails)
+		block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Id("aggregateID"), st.version, st.position, m.Topic))}, decls...)
 		block = append(block,
 			jen.Id("changes").Op("=").Append(jen.Id("changes"), foldChange(p, st, rows)),
 			jen.If(jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...), jen.Err().Op("!=").Nil()).Block(
@@ -704,17 +703,8 @@ func (r *renderer) newOwner(p *model.Projection, s *sampler, steps []step, key j
 	for i, owner := range []int{2, 3} {
 		position := 100 + len(steps) + 1 + i
 		other := jen.Lit(sampleAggregateID(p.KeyType, owner))
-		block := []jen.Code{jen.Id("meta").Op(":=").Add(metaValue(other, 1, position, insert.Topic))}
-		args := []jen.Code{jen.Id("ctx"), jen.Id("meta")}
-		for _, prm := range insert.Params {
-			if prm == insert.KeyParam {
-				args = append(args, jen.Id("rowKey"))
-				continue
-			}
-			smp := s.next(prm.Type, prm.Name)
-			block = append(append(block, smp.pre...), jen.Id(prm.Name).Op(":=").Add(smp.value))
-			args = append(args, jen.Id(prm.Name))
-		}
+		decls, args, _ := callValues(s, insert, nil)
+		block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(other, 1, position, insert.Topic))}, decls...)
 		block = append(block,
 			jen.If(jen.Err().Op(":=").Id("readModel").Dot(insert.Name).Call(packArgs(insert, args)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Id("t").Dot("Fatalf").Call(jen.Lit(insert.Name+" (another aggregate): %v"), jen.Err()),
