@@ -323,8 +323,6 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 					rfc3339(jen.Id("f").Dot("At")), jen.Id("f").Dot("Error")),
 			),
 			jen.If(jen.Id("b").Op(":=").Add(s("HeldBack")), jen.Id("b").Op("!=").Nil()).Block(
-				jen.Comment("Since is when this process first saw the transactions, a moment ago; when the oldest began says more."),
-				jen.Id("since").Op(":=").Id("b").Dot("Since"),
 				jen.Id("holders").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("b").Dot("Holders"))),
 				jen.For(jen.List(jen.Id("i"), jen.Id("h")).Op(":=").Range().Id("b").Dot("Holders")).Block(
 					jen.Id("holders").Index(jen.Id("i")).Op("=").Id("h").Dot("State").Comment("a prepared transaction, which has no session"),
@@ -332,11 +330,8 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 						jen.Id("holders").Index(jen.Id("i")).Op("=").Qual("fmt", "Sprintf").Call(jen.Lit("pid %d (%s, %s)"),
 							jen.Id("h").Dot("PID"), jen.Qual("cmp", "Or").Call(jen.Id("h").Dot("Application"), jen.Lit("no application_name")), jen.Id("h").Dot("State")),
 					),
-					jen.If(jen.Op("!").Id("h").Dot("TransactionStart").Dot("IsZero").Call().Op("&&").Id("h").Dot("TransactionStart").Dot("Before").Call(jen.Id("since"))).Block(
-						jen.Id("since").Op("=").Id("h").Dot("TransactionStart"),
-					),
 				),
-				printf(jen.Lit("  held back since %s by %s\n"), rfc3339(jen.Id("since")), jen.Qual("strings", "Join").Call(jen.Id("holders"), jen.Lit(", "))),
+				printf(jen.Lit("  held back since %s by %s\n"), rfc3339(jen.Id("b").Dot("Since")), jen.Qual("strings", "Join").Call(jen.Id("holders"), jen.Lit(", "))),
 			),
 		),
 		jen.If(jen.Len(jen.Id("stopped")).Op(">").Lit(0)).Block(

@@ -261,19 +261,14 @@ func printStatus(ctx context.Context, runner *projection.Runner) error {
 				f.Event.Position, f.Event.Topic, f.Event.AggregateID, f.Event.Version, f.At.Format(time.RFC3339), f.Error)
 		}
 		if b := s.HeldBack; b != nil {
-			// Since is when this process first saw the transactions, a moment ago; when the oldest began says more.
-			since := b.Since
 			holders := make([]string, len(b.Holders))
 			for i, h := range b.Holders {
 				holders[i] = h.State // a prepared transaction, which has no session
 				if h.PID != 0 {
 					holders[i] = fmt.Sprintf("pid %d (%s, %s)", h.PID, cmp.Or(h.Application, "no application_name"), h.State)
 				}
-				if !h.TransactionStart.IsZero() && h.TransactionStart.Before(since) {
-					since = h.TransactionStart
-				}
 			}
-			fmt.Printf("  held back since %s by %s\n", since.Format(time.RFC3339), strings.Join(holders, ", "))
+			fmt.Printf("  held back since %s by %s\n", b.Since.Format(time.RFC3339), strings.Join(holders, ", "))
 		}
 	}
 	if len(stopped) > 0 {
