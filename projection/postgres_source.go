@@ -216,19 +216,13 @@ FROM ` + s.name + ` WHERE position > $1 AND topic = ANY($2)`
 // after. With recheck, a reader that the refresh leaves where it is waits
 // a little for the writers that hold it.
 func (s *PostgresSource) watermark(ctx context.Context, after int64, recheck bool) (int64, error) {
-	s.mu.Lock()
-	safe := s.wm.safe
-	s.mu.Unlock()
-	if safe > after {
+	if safe := s.safe(); safe > after {
 		return safe, nil
 	}
 	s.refreshing.Lock()
 	defer s.refreshing.Unlock()
 	// Another reader may have refreshed while this one waited.
-	s.mu.Lock()
-	safe = s.wm.safe
-	s.mu.Unlock()
-	if safe > after {
+	if safe := s.safe(); safe > after {
 		return safe, nil
 	}
 	meta, err := s.describe(ctx)
@@ -244,7 +238,7 @@ func (s *PostgresSource) watermark(ctx context.Context, after int64, recheck boo
 		return 0, err
 	}
 	s.mu.Lock()
-	safe = s.wm.observe(last, writers, time.Now())
+	safe := s.wm.observe(last, writers, time.Now())
 	s.mu.Unlock()
 	for i, delay := 0, firstRecheck; recheck && safe <= after && safe < last && i < recheckCount; i, delay = i+1, 2*delay {
 		if err := sleep(ctx, delay); err != nil {
@@ -258,6 +252,13 @@ func (s *PostgresSource) watermark(ctx context.Context, after int64, recheck boo
 		s.mu.Unlock()
 	}
 	return safe, nil
+}
+
+// safe returns the watermark as it stands.
+func (s *PostgresSource) safe() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wm.safe
 }
 
 // describe returns the table's oid and position sequence, looked up once.
