@@ -1,0 +1,3 @@
+module github.com/get-eventually/go-eventually
+
+go 1.23

@@ -1,0 +1,7 @@
+module example.com/eventuallyapp
+
+go 1.23
+
+require github.com/get-eventually/go-eventually v0.4.2
+
+replace github.com/get-eventually/go-eventually => ../eventually

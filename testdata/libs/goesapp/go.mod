@@ -1,0 +1,10 @@
+module example.com/goesapp
+
+go 1.22
+
+require (
+	github.com/google/uuid v1.6.0
+	github.com/modernice/goes v0.9.0
+)
+
+replace github.com/modernice/goes => ../goes
