@@ -95,6 +95,29 @@ var goldenCases = []goldenCase{
 				"--name", "installation_repository", "--out", "github/repository", "--yes", "--no-test"},
 		},
 	},
+	{
+		// Aggregates in hallgren/eventsourcing's documented style, with
+		// zero configuration: events stored under their bare type name,
+		// random string IDs, the creation event by name (Opened) and by
+		// being registered first (Born). library/ stores events with the
+		// library and checks the rows.
+		name: "hallgren",
+		runs: [][]string{
+			{"new", "--aggregate", "account", "--yes", "--no-test"},
+			{"new", "--aggregate", "person", "--yes", "--no-test"},
+		},
+	},
+	{
+		// An aggregate in eventhorizon's documented style, with zero
+		// configuration: commands registered beside the events are not
+		// events, topics are the eh.EventType constants, and events
+		// without data are projected by topic. library/ stores events
+		// through the library's JSON codec and checks the rows.
+		name: "eventhorizon",
+		runs: [][]string{
+			{"new", "--aggregate", "booking", "--yes", "--no-test"},
+		},
+	},
 }
 
 // repoRoot is the absolute path of this repository.

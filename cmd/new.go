@@ -28,6 +28,7 @@ type newFlags struct {
 	key, keyColumn   string
 	keyScope         string
 	keyType          string
+	topics           string
 	ops, methods     []string
 	when, set        []string
 	fields, columns  []string
@@ -54,9 +55,11 @@ to a Register call; types with an EventType() or GetType() method; structs
 in events.go.
 
 Each event gets an operation (insert, update, set, delete, append or
-ignore) from its name: Created/Added/Registered insert, Deleted/Removed
-delete, events without fields set a flag (Suspended sets is_suspended),
-others update. --op, --method, --when, --set, --fields and --column change
+ignore) from its name: Created/Added/Registered/Started/Opened/Placed
+insert, Deleted/Removed delete, events without fields set a flag
+(Suspended sets is_suspended), others update. When no name creates, the
+first event that carries the aggregate's ID inserts, or else the first one
+registered. --op, --method, --when, --set, --fields and --column change
 one event each, written Event=value; every choice is recorded in
 projgen.yaml.
 
@@ -68,6 +71,9 @@ Exit status: 0 success; 1 the generated tests failed (the files are
 written); 2 bad input or usage, with nothing written.`,
 		Example: `  # The seed's installation projection: one table keyed by aggregate ID.
   projgen new --aggregate installation
+
+  # Events stored under their bare type name, with string aggregate IDs.
+  projgen new --aggregate account --topics '{{.Type}}' --key-type text
 
   # Choose the events, the projection and table names.
   projgen new --aggregate installation --events Created,Suspended,Unsuspended --name installation --table github_installations
@@ -98,7 +104,8 @@ written); 2 bad input or usage, with nothing written.`,
 	fl.StringVar(&f.out, "out", "", "package directory to generate into, relative to the module root (default: the aggregate's, or projections/NAME)")
 	fl.StringVar(&f.key, "key", "", "event field that keys the rows, for a denormalized table (such as RepositoryID)")
 	fl.StringVar(&f.keyColumn, "key-column", "", "name of the key column (default: aggregate_id, the key field's, or position)")
-	fl.StringVar(&f.keyType, "key-type", "", "SQL type of aggregate IDs, uuid or text (default: text when the aggregate's ID is a string, uuid otherwise)")
+	fl.StringVar(&f.keyType, "key-type", "", "SQL type of aggregate IDs, uuid, text or bigint (default: from the aggregate's ID type: text for strings, bigint for integers, uuid otherwise)")
+	fl.StringVar(&f.topics, "topics", "", "topic template of the events, with {{.ImportPath}}, {{.Package}} and {{.Type}} (default: how the aggregate's event-sourcing library stores them, else projgen.yaml's topics)")
 	fl.StringVar(&f.keyScope, "key-scope", "", "with --key: aggregate when the field identifies a row within its aggregate only, global when it is unique everywhere (default: global for a UUID field, aggregate otherwise)")
 	fl.StringArrayVar(&f.ops, "op", nil, "operation of an event: Event=insert|update|set|delete|append|ignore")
 	fl.StringArrayVar(&f.methods, "method", nil, "read-model method of an event: Event=MethodName")
@@ -254,7 +261,7 @@ func addProjection(cfg *config.Config, proj config.Projection) (rerun bool, err 
 func (f newFlags) choices() (model.Choices, error) {
 	ch := model.Choices{
 		Name: f.name, Pattern: f.pattern, Table: f.table, Out: f.out,
-		KeyField: f.key, KeyColumn: f.keyColumn, KeyScope: f.keyScope, KeyType: f.keyType, Events: f.events,
+		KeyField: f.key, KeyColumn: f.keyColumn, KeyScope: f.keyScope, KeyType: f.keyType, Topics: f.topics, Events: f.events,
 	}
 	var err error
 	if ch.Ops, err = eventValues("op", f.ops); err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,7 +89,9 @@ type Registration struct {
 }
 
 // EventTypes maps each topic to a constructor of an empty payload to decode
-// the stored event into. Generated registries return one for the module.
+// the stored event into. Generated registries return one for the module. A
+// topic mapped to nil names an event without a payload type, which
+// projections tell by its topic alone.
 type EventTypes map[string]func() any
 
 // ErrUnknownTopic is returned by EventTypes.Decode for a topic that no
@@ -100,12 +103,16 @@ var ErrUnknownTopic = errors.New("unknown topic")
 var ErrNilPayload = errors.New("nil event payload")
 
 // Decode returns a new payload for topic with the JSON data decoded into it.
-// The payload is a pointer, *T. Stores that encode payloads otherwise call
+// The payload is a pointer, *T; it is nil, whatever data holds, for a topic
+// without a payload type. Stores that encode payloads otherwise call
 // the constructor, t[topic](), and decode into its result themselves.
 func (t EventTypes) Decode(topic string, data []byte) (any, error) {
 	newPayload, ok := t[topic]
 	if !ok {
 		return nil, fmt.Errorf("decode %q: %w", topic, ErrUnknownTopic)
+	}
+	if newPayload == nil {
+		return nil, nil
 	}
 	v := newPayload()
 	if err := json.Unmarshal(data, v); err != nil {
@@ -139,6 +146,16 @@ func (e *EventError) Unwrap() error { return e.Err }
 func CheckUUID(meta Meta, column string) error {
 	if err := uuid.Validate(meta.AggregateID); err != nil {
 		return &EventError{Meta: meta, Err: fmt.Errorf("aggregate ID %q does not fit the uuid column %s: %w", meta.AggregateID, column, err)}
+	}
+	return nil
+}
+
+// CheckBigint returns an *EventError naming the event of meta when its
+// AggregateID is not a decimal int64, which column, a bigint column,
+// needs. Generated read models call it before they write, as CheckUUID.
+func CheckBigint(meta Meta, column string) error {
+	if _, err := strconv.ParseInt(meta.AggregateID, 10, 64); err != nil {
+		return &EventError{Meta: meta, Err: fmt.Errorf("aggregate ID %q does not fit the bigint column %s: %w", meta.AggregateID, column, err)}
 	}
 	return nil
 }

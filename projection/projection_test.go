@@ -148,3 +148,37 @@ func TestCheckUUID(t *testing.T) {
 		t.Errorf("CheckUUID(%q) = %v, want an *EventError naming the event, the ID and the column", meta.AggregateID, err)
 	}
 }
+
+func TestCheckBigint(t *testing.T) {
+	for _, tt := range []struct {
+		id string
+		ok bool
+	}{
+		{"42", true}, {"-7", true}, {"9223372036854775807", true},
+		{"9223372036854775808", false}, {"order-42", false}, {"", false}, {" 1", false}, {"1.5", false},
+	} {
+		meta := projection.Meta{AggregateID: tt.id, Position: 7, Topic: "a"}
+		err := projection.CheckBigint(meta, "things.aggregate_id")
+		var ee *projection.EventError
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("CheckBigint(%q) = %v, want nil", tt.id, err)
+		case !tt.ok && (!errors.As(err, &ee) || ee.Meta.Position != 7 || !strings.Contains(err.Error(), "things.aggregate_id")):
+			t.Errorf("CheckBigint(%q) = %v, want an *EventError naming the event and the column", tt.id, err)
+		}
+	}
+}
+
+// TestDecodeWithoutPayloadType shows that a topic mapped to nil, an event
+// without a payload type, decodes to a nil payload whatever its stored
+// data: nothing, null, or the envelope's empty object.
+func TestDecodeWithoutPayloadType(t *testing.T) {
+	ts := types()
+	ts["order.confirmed"] = nil
+	for _, data := range []string{"", "null", "{}", `{"ignored":1}`} {
+		got, err := ts.Decode("order.confirmed", []byte(data))
+		if err != nil || got != nil {
+			t.Errorf("Decode(order.confirmed, %q) = %#v, %v; want nil, nil", data, got, err)
+		}
+	}
+}

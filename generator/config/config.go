@@ -125,6 +125,10 @@ type Projection struct {
 	Dir string `yaml:"dir"`
 	// Table is the read-model table.
 	Table string `yaml:"table"`
+	// Topics is the topic template of this projection's events, when it
+	// differs from the module's: the event-sourcing library the aggregate
+	// uses stores them that way ({{.Type}} for hallgren/eventsourcing).
+	Topics string `yaml:"topics,omitempty"`
 	// Key says what identifies a row of the table.
 	Key Key `yaml:"key"`
 	// Events are the projected events, in the order of the read model's
@@ -139,7 +143,7 @@ type Key struct {
 	// From is aggregate, field or position.
 	From string `yaml:"from"`
 	// Type is the key column's SQL type when rows are keyed by aggregate ID:
-	// uuid or text.
+	// uuid, text or bigint.
 	Type string `yaml:"type,omitempty"`
 	// Field is the event field that keys the rows when From is field. Every
 	// projected event must carry it.
@@ -168,7 +172,9 @@ type Event struct {
 	// Aggregate is the import path of the event's package, required when
 	// the projection has several aggregates.
 	Aggregate string `yaml:"aggregate,omitempty"`
-	// Topic is the string the event store records for the event.
+	// Topic is the string the event store records for the event, when
+	// the source or the user fixes it; empty means the topic template's,
+	// worked out at every generate.
 	Topic string `yaml:"topic,omitempty"`
 	// Op is what the event does: insert, update, set, delete, append or
 	// ignore.
@@ -364,6 +370,10 @@ func (c *Config) Validate() error {
 			add(pp+".pattern", "unknown pattern %q", p.Pattern).
 				WithHint("use one of %s", strings.Join(Patterns(), ", "))
 		}
+		if _, err := template.New("topics").Option("missingkey=error").Parse(p.Topics); err != nil {
+			add(pp+".topics", "topics template %q does not parse", p.Topics).
+				WithHint("use a Go template with {{.ImportPath}}, {{.Package}} and {{.Type}}, such as {{.Type}}, or remove it to use the module's")
+		}
 		if len(p.Aggregates) == 0 {
 			add(pp+".aggregates", "projection %q lists no aggregates", p.Name).
 				WithHint("list the import paths of the packages whose events it projects")
@@ -395,9 +405,9 @@ func (c *Config) validateKey(p *Projection, pp string, add func(string, string, 
 	}
 	switch k.From {
 	case KeyAggregate:
-		if k.Type != "uuid" && k.Type != "text" {
-			add(pp+".key.type", "key type %q: rows keyed by aggregate ID need type uuid or text", k.Type).
-				WithHint("use uuid when aggregate IDs are UUIDs, text otherwise")
+		if k.Type != "uuid" && k.Type != "text" && k.Type != "bigint" {
+			add(pp+".key.type", "key type %q: rows keyed by aggregate ID need type uuid, text or bigint", k.Type).
+				WithHint("use uuid when aggregate IDs are UUIDs, bigint when they are integers, text otherwise")
 		}
 	case KeyField:
 		if k.Field == "" {
@@ -444,10 +454,6 @@ func (c *Config) validateEvents(p *Projection, i int, add func(string, string, .
 				WithHint("list each event once")
 		}
 		seen[id] = j
-		if e.Topic == "" && e.Op != Ignore {
-			add(ep+".topic", "event %s has no topic", e.Type).
-				WithHint("set topic to the string the event store records for it")
-		}
 		if !slices.Contains(Operations(), e.Op) {
 			add(ep+".op", "unknown operation %q for event %s", e.Op, e.Type).
 				WithHint("use one of %s", strings.Join(Operations(), ", "))

@@ -308,9 +308,16 @@ func TestParseRejects(t *testing.T) {
 			msg: `unknown key scope "tenant"`,
 		},
 		{
-			name: "key type neither uuid nor text",
-			src:  func(t *testing.T) string { return edit(t, "      type: uuid\n", "      type: bigint "+marker+"\n") },
-			msg:  `key type "bigint"`,
+			name: "projection topics template that does not parse",
+			src: func(t *testing.T) string {
+				return edit(t, "    table: installations\n", "    table: installations\n    topics: \"{{.Type\" "+marker+"\n")
+			},
+			msg: `topics template "{{.Type"`,
+		},
+		{
+			name: "key type neither uuid, text nor bigint",
+			src:  func(t *testing.T) string { return edit(t, "      type: uuid\n", "      type: integer "+marker+"\n") },
+			msg:  `key type "integer"`,
 		},
 		{
 			// The brief asked for set values with op update to be

@@ -17,6 +17,7 @@ const Marker = "//projgen:event"
 // discover finds the aggregate type and the events, trying the rules in
 // order and keeping the first that finds any.
 func (p *Package) discover() {
+	p.Library = p.libraryOf()
 	p.Aggregate = p.findAggregate()
 	p.IDType = p.aggregateIDType()
 	rules := []struct {
@@ -31,6 +32,14 @@ func (p *Package) discover() {
 	for _, r := range rules {
 		var events []*Event
 		for _, f := range r.find() {
+			if f.cnst != nil {
+				e, err := p.newConstEvent(f.cnst)
+				if err == nil {
+					p.handled[e.Name] = e
+					events = append(events, e)
+				}
+				continue
+			}
 			e, err := p.newEvent(f.obj, f.topic)
 			if err != nil {
 				p.rejected[f.obj.Name()] = err.Error()
@@ -46,10 +55,12 @@ func (p *Package) discover() {
 	}
 }
 
-// found is a type a rule picked, with the topic the source gives it.
+// found is a type a rule picked, with the topic the source gives it, or
+// the constant that names an event without a payload type.
 type found struct {
 	obj   *types.TypeName
 	topic string
+	cnst  *types.Const
 }
 
 // markedTypes implements rule 2: types whose doc comment holds the marker.
@@ -125,10 +136,15 @@ func (p *Package) fileName(f *ast.File) string {
 //	Register("order.placed", func() Data { return Placed{} })
 //	eventsourcing.Register[Placed](r, "order.placed")
 //
-// A string constant passed with a single type is its topic.
+// A string constant passed with a single type is its topic. When topics
+// are constants of a named type (eventhorizon's eh.EventType), the other
+// constants of that type that the package declares are events without a
+// payload type, told apart by their topic alone.
 func (p *Package) registeredTypes() []found {
 	var out []found
 	seen := map[*types.TypeName]bool{}
+	topicTypes := map[*types.TypeName]bool{}
+	usedTopics := map[string]bool{}
 	for _, f := range p.userFiles() {
 		for _, decl := range f.Decls {
 			inRegister := false
@@ -148,17 +164,30 @@ func (p *Package) registeredTypes() []found {
 				for _, ta := range typeArgs {
 					objs = append(objs, p.localType(ta)...)
 				}
+				if len(objs) > 0 && !registersEvents(p.registeredAs(call, -1)) {
+					return true
+				}
 				var topics []string
-				for _, arg := range call.Args {
+				var topicType *types.TypeName
+				for i, arg := range call.Args {
 					if tv, ok := p.pkg.TypesInfo.Types[arg]; ok && tv.Value != nil && tv.Value.Kind() == constant.String {
 						topics = append(topics, constant.StringVal(tv.Value))
+						if named, ok := types.Unalias(tv.Type).(*types.Named); ok {
+							topicType = named.Obj()
+						}
 						continue
 					}
-					objs = append(objs, p.constructed(arg)...)
+					if registersEvents(p.registeredAs(call, i)) {
+						objs = append(objs, p.constructed(arg)...)
+					}
 				}
 				topic := ""
 				if len(objs) == 1 && len(topics) == 1 {
 					topic = topics[0]
+					usedTopics[topic] = true
+					if topicType != nil {
+						topicTypes[topicType] = true
+					}
 				}
 				for _, obj := range objs {
 					if !seen[obj] && obj.Name() != p.Aggregate {
@@ -170,7 +199,95 @@ func (p *Package) registeredTypes() []found {
 			})
 		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append(out, p.payloadlessEvents(topicTypes, usedTopics)...)
+}
+
+// payloadlessEvents returns the package's constants of the topic types
+// whose values no registration gave a payload, in source order.
+func (p *Package) payloadlessEvents(topicTypes map[*types.TypeName]bool, used map[string]bool) []found {
+	var out []found
+	for _, f := range p.userFiles() {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, id := range spec.(*ast.ValueSpec).Names {
+					c, ok := p.pkg.TypesInfo.Defs[id].(*types.Const)
+					if !ok || c.Val().Kind() != constant.String || used[constant.StringVal(c.Val())] {
+						continue
+					}
+					if named, ok := types.Unalias(c.Type()).(*types.Named); ok && topicTypes[named.Obj()] {
+						out = append(out, found{cnst: c})
+					}
+				}
+			}
+		}
+	}
 	return out
+}
+
+// registeredAs returns the type that a registration call declares for
+// its argument i, or for its type argument when i is -1: the result type
+// of a factory (func() eh.Command), or the parameter's own type. It is nil
+// when the call declares nothing more than any, as hallgren's
+// RegisterFunc does.
+func (p *Package) registeredAs(call *ast.CallExpr, i int) types.Type {
+	if i >= 0 {
+		if sig, ok := p.pkg.TypesInfo.TypeOf(call.Args[i]).(*types.Signature); ok && sig.Results().Len() == 1 {
+			return sig.Results().At(0).Type()
+		}
+	}
+	sig, ok := p.pkg.TypesInfo.TypeOf(call.Fun).(*types.Signature)
+	if !ok || i < 0 {
+		return nil
+	}
+	var param types.Type
+	switch n := sig.Params().Len(); {
+	case sig.Variadic() && i >= n-1:
+		param = sig.Params().At(n - 1).Type().(*types.Slice).Elem()
+	case i < n:
+		param = sig.Params().At(i).Type()
+	default:
+		return nil
+	}
+	if fn, ok := param.Underlying().(*types.Signature); ok && fn.Results().Len() == 1 {
+		return fn.Results().At(0).Type()
+	}
+	return param
+}
+
+// notEventKinds are words that, in the name of the type a registration
+// declares, say that it registers something other than events: the
+// commands, aggregates and handlers that libraries register beside them
+// (eventhorizon's RegisterCommand takes a func() eh.Command).
+var notEventKinds = []string{"command", "aggregate", "handler", "saga", "projector", "query"}
+
+// registersEvents reports whether a registration that declares type t
+// registers events: unless t is a named type whose name says it is a
+// command, an aggregate or a handler.
+func registersEvents(t types.Type) bool {
+	if t == nil {
+		return true
+	}
+	if ptr, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	named, ok := types.Unalias(t).(*types.Named)
+	if !ok {
+		return true
+	}
+	name := strings.ToLower(named.Obj().Name())
+	for _, k := range notEventKinds {
+		if strings.Contains(name, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func isRegisterName(name string) bool {
@@ -471,19 +588,34 @@ func hasRegisterMethod(obj *types.TypeName) bool {
 	return isFunc
 }
 
-// aggregateIDType returns the type of the aggregate's ID field (ID, Id or
-// AggregateID), looking through embedded structs.
+// aggregateIDType returns the type of the aggregate's ID: its ID field (ID,
+// Id or AggregateID), or else the result of its ID method (ID(),
+// AggregateID() or EntityID(), as the aggregate bases of
+// hallgren/eventsourcing and eventhorizon give them), looking through
+// embedded structs.
 func (p *Package) aggregateIDType() *Type {
 	if p.Aggregate == "" {
 		return nil
 	}
 	obj := p.pkg.Types.Scope().Lookup(p.Aggregate)
-	for _, name := range []string{"ID", "AggregateID", "Id"} {
+	for _, name := range []string{"ID", "AggregateID", "Id", "EntityID"} {
 		v, _, _ := types.LookupFieldOrMethod(obj.Type(), true, p.pkg.Types, name)
-		if f, ok := v.(*types.Var); ok && f.IsField() {
-			if t, err := convertType(f.Type(), 0); err == nil {
-				return t
+		var t types.Type
+		switch v := v.(type) {
+		case *types.Var:
+			if v.IsField() {
+				t = v.Type()
 			}
+		case *types.Func:
+			if sig := v.Type().(*types.Signature); sig.Params().Len() == 0 && sig.Results().Len() == 1 {
+				t = sig.Results().At(0).Type()
+			}
+		}
+		if t == nil {
+			continue
+		}
+		if id, err := convertType(t, 0); err == nil {
+			return id
 		}
 	}
 	return nil

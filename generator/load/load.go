@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"path/filepath"
@@ -36,6 +37,10 @@ type Package struct {
 	Aggregate string
 	// IDType is the type of the aggregate's ID field, or nil.
 	IDType *Type
+	// Library is the event-sourcing library the package is written with,
+	// found by its imports: one of the Library constants, or empty for
+	// plain Go.
+	Library Library
 	// Discovered are the events found by the first discovery rule that found
 	// any, in source order.
 	Discovered []*Event
@@ -110,10 +115,20 @@ type Event struct {
 	// Fields are the struct's fields as encoding/json sees them: exported,
 	// embedded structs flattened, "-" skipped.
 	Fields []*Field
+	// Const is set for an event that has no payload type: the constant
+	// that names it, whose value is its topic (eventhorizon's events
+	// that carry no data). Name is then the constant's name, and Type an
+	// empty struct, so that the event is projected from its envelope
+	// alone.
+	Const string
 }
 
 // IsStruct reports whether the event is a struct, projected field by field.
 func (e *Event) IsStruct() bool { return e.Type.Kind == Struct }
+
+// HasPayload reports whether the event has a payload type: events without
+// one are told apart by their topic alone.
+func (e *Event) HasPayload() bool { return e.Const == "" }
 
 // Field is one field of an event.
 type Field struct {
@@ -275,6 +290,14 @@ func (p *Package) Event(name string) (*Event, error) {
 	if why, ok := p.rejected[name]; ok {
 		return nil, diag.Errorf("", "%s.%s cannot be an event: %s", p.Name, name, why)
 	}
+	if c, ok := p.pkg.Types.Scope().Lookup(name).(*types.Const); ok && !p.inGenerated(c.Pos()) {
+		e, err := p.newConstEvent(c)
+		if err != nil {
+			return nil, diag.Errorf(p.position(c.Pos()), "%s.%s cannot be an event: %v", p.Name, name, err)
+		}
+		p.handled[name] = e
+		return e, nil
+	}
 	obj, _ := p.pkg.Types.Scope().Lookup(name).(*types.TypeName)
 	if obj == nil || p.inGenerated(obj.Pos()) {
 		return nil, diag.Errorf("", "package %s has no type %s", p.Path, name).
@@ -369,6 +392,23 @@ func (p *Package) newEvent(obj *types.TypeName, topic string) (*Event, error) {
 		}
 	}
 	return e, nil
+}
+
+// newConstEvent describes an event that has no payload type, named by a
+// string constant of a named type (eh.EventType): its value is the topic.
+func (p *Package) newConstEvent(c *types.Const) (*Event, error) {
+	if c.Val().Kind() != constant.String {
+		return nil, fmt.Errorf("it is a constant that is not a string; a payload-less event is named by a string constant, its topic")
+	}
+	return &Event{
+		Name:        c.Name(),
+		Package:     p.Path,
+		PackageName: p.Name,
+		Pos:         p.position(c.Pos()),
+		Topic:       constant.StringVal(c.Val()),
+		Type:        &Type{Kind: Struct},
+		Const:       c.Name(),
+	}, nil
 }
 
 // fields lists a struct's fields the way encoding/json does: exported

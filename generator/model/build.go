@@ -216,7 +216,7 @@ func (b *builder) aggregateKeyType(cp *config.Projection) string {
 	}
 	kt := "uuid"
 	for _, a := range cp.Aggregates {
-		if pkg := b.in.Packages[a]; pkg != nil && KeyTypeOf(pkg.IDType) == "text" {
+		if pkg := b.in.Packages[a]; pkg != nil && KeyTypeOf(pkg.IDType) != "uuid" {
 			kt = "text"
 		}
 	}
@@ -224,10 +224,16 @@ func (b *builder) aggregateKeyType(cp *config.Projection) string {
 }
 
 // KeyTypeOf returns the SQL type of aggregate IDs of the given Go type:
-// text for strings, uuid otherwise (and when the type is unknown).
+// text for strings, bigint for integers, uuid otherwise (and when the type
+// is unknown).
 func KeyTypeOf(t *load.Type) string {
-	if t != nil && t.Kind == load.String {
+	switch {
+	case t == nil:
+		return "uuid"
+	case t.Kind == load.String:
 		return "text"
+	case t.Kind == load.Int || t.Kind == load.Uint:
+		return "bigint"
 	}
 	return "uuid"
 }

@@ -478,3 +478,47 @@ func TestBuildNothingHandled(t *testing.T) {
 		t.Errorf("Build = %v, want an input error with advice", err)
 	}
 }
+
+// TestBuildTopicsTemplate shows that the topics of events whose source
+// names none come from the topic template at every build, the
+// projection's over the module's, so that editing either takes effect,
+// while a topic recorded for an event stays as it is.
+func TestBuildTopicsTemplate(t *testing.T) {
+	t.Parallel()
+	mod, pkgs := loadModule(t, "bank/account")
+	for _, tt := range []struct {
+		name, module, projection string
+		want                     []string
+	}{
+		{"module default", config.DefaultTopics, "", []string{accountPath + ".Opened", "account.renamed", accountPath + ".Closed"}},
+		{"module edited", "{{.Package}}.{{.Type}}", "", []string{"account.Opened", "account.renamed", "account.Closed"}},
+		{"projection's own", config.DefaultTopics, "{{.Type}}", []string{"Opened", "account.renamed", "Closed"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := accountProjection()
+			p.Topics = tt.projection
+			p.Events = []config.Event{
+				{Type: "Opened", Op: config.Insert, Method: "OpenAccount"},
+				{Type: "Renamed", Topic: "account.renamed", Op: config.Update, Method: "RenameAccount"},
+				{Type: "Closed", Op: config.Delete, Method: "CloseAccount"},
+			}
+			cfg := config.New()
+			cfg.Topics = tt.module
+			cfg.Projections = []config.Projection{p}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := model.Build(model.Input{Config: cfg, Module: mod, Packages: pkgs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, meth := range m.Projections[0].Methods {
+				got = append(got, meth.Topic)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("topics = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,14 +1,12 @@
 package model
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/template"
 
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/diag"
@@ -35,9 +33,13 @@ type Choices struct {
 	// KeyScope is aggregate or global, for KeyField; empty picks by the
 	// field's type.
 	KeyScope string
-	// KeyType is the SQL type of aggregate IDs, uuid or text; empty picks
-	// by the aggregate's ID type.
+	// KeyType is the SQL type of aggregate IDs, uuid, text or bigint;
+	// empty picks by the aggregate's ID type.
 	KeyType string
+	// Topics is the topic template of the projection's events; empty
+	// picks the way the aggregate's event-sourcing library stores them,
+	// or else the module's template.
+	Topics string
 	// Events are the events to project; empty means the discovered ones.
 	Events []string
 	// Ops, Methods and When are per event.
@@ -167,6 +169,9 @@ func (d *defaulter) projection() (config.Projection, error) {
 	}
 	p.Name = cmp.Or(ch.Name, d.defaultName(pattern))
 	p.Table = cmp.Or(ch.Table, names.Plural(p.Name))
+	if p.Topics = cmp.Or(ch.Topics, libraryTopics(first.Library)); p.Topics == d.cfg.Topics {
+		p.Topics = ""
+	}
 	p.Dir = ch.Out
 	if p.Dir == "" {
 		if pattern == config.CrossAggregate {
@@ -197,7 +202,7 @@ func (d *defaulter) projection() (config.Projection, error) {
 		p.Events = append(p.Events, e)
 	}
 	appendOnly(&p, ch.KeyColumn)
-	firstInserts(&p, d.ch.Ops)
+	d.firstInserts(&p, events)
 	return p, d.unused(events)
 }
 
@@ -219,12 +224,14 @@ func appendOnly(p *config.Projection, keyColumn string) {
 	}
 }
 
-// firstInserts makes the first handled event insert the row when no event
-// does by its name, in a table keyed by aggregate: OrderPlaced and
-// InvoiceIssued start their aggregates as much as Created does, and a
-// table that only updates would stay empty. An operation the user chose is
-// kept.
-func firstInserts(p *config.Projection, chosen map[string]string) {
+// firstInserts makes an event insert the row when no event does by its
+// name, in a table keyed by aggregate: OrderPlaced, InvoiceIssued and
+// hallgren's Born start their aggregates as much as Created does, and a
+// table that only updates would stay empty. The event is the first that
+// carries the aggregate's ID (OrderID in an order), or else the first
+// handled, which for registered events is the first registered. An
+// operation the user chose is kept.
+func (d *defaulter) firstInserts(p *config.Projection, events []chosen) {
 	if p.Key.From != config.KeyAggregate {
 		return
 	}
@@ -233,16 +240,38 @@ func firstInserts(p *config.Projection, chosen map[string]string) {
 			return
 		}
 	}
-	for i := range p.Events {
-		e := &p.Events[i]
-		if _, ok := chosen[e.Type]; ok {
-			continue
-		}
-		if e.Op == config.Update || e.Op == config.Set {
-			e.Op = config.Insert
-			return
+	candidate := func(e *config.Event) bool {
+		_, chosen := d.ch.Ops[e.Type]
+		return !chosen && (e.Op == config.Update || e.Op == config.Set)
+	}
+	carries := map[string]bool{}
+	for _, c := range events {
+		carries[c.ev.Name] = d.carriesAggregateID(c)
+	}
+	for _, want := range []bool{true, false} {
+		for i := range p.Events {
+			if e := &p.Events[i]; candidate(e) && (!want || carries[e.Type]) {
+				e.Op = config.Insert
+				return
+			}
 		}
 	}
+}
+
+// carriesAggregateID reports whether an event has a field that names its
+// aggregate's ID: ID, AggregateID, or the aggregate's name with ID
+// (OrderID in an order).
+func (d *defaulter) carriesAggregateID(c chosen) bool {
+	for _, f := range c.ev.Fields {
+		name, ok := strings.CutSuffix(f.Name, "ID")
+		if !ok {
+			name, ok = strings.CutSuffix(f.Name, "Id")
+		}
+		if ok && (name == "" || name == "Aggregate" || d.isAggregateName(c.pkg, name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // unused reports per-event choices that name no chosen event.
@@ -490,7 +519,7 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	if e.Op == config.Ignore {
 		return e, nil
 	}
-	topic, err := d.topic(c)
+	topic, err := d.topic(p, c)
 	if err != nil {
 		return e, err
 	}
@@ -509,7 +538,7 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 		e.Set = d.defaultSet(pattern, e.Op, c, events)
 	}
 	if e.Op == config.Set && len(e.Set) == 0 {
-		e.Set = map[string]any{"is_" + sqlName(c.ev.Name): true}
+		e.Set = map[string]any{"is_" + sqlName(d.eventStem(c.pkg, c.ev.Name)): true}
 	}
 	e.Method = d.ch.Methods[c.key]
 	if e.Method == "" {
@@ -519,26 +548,23 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	return e, nil
 }
 
-// topic is the topic the source gives the event, or the topics template's.
-func (d *defaulter) topic(c chosen) (string, error) {
+// topic is the topic projgen.yaml records for an event: the one its
+// source gives it. Other events take theirs from the topic template when
+// the projection is generated, so that editing the template takes effect;
+// the template is tried here so that one that fails is reported now.
+func (d *defaulter) topic(p config.Projection, c chosen) (string, error) {
 	if c.ev.Topic != "" {
 		return c.ev.Topic, nil
 	}
-	tmpl, err := template.New("topics").Option("missingkey=error").Parse(d.cfg.Topics)
-	if err != nil {
-		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template: %v", err)
-	}
-	var b bytes.Buffer
-	data := map[string]string{"ImportPath": c.pkg.Path, "Package": c.pkg.Name, "Type": c.ev.Name}
-	if err := tmpl.Execute(&b, data); err != nil {
+	if _, err := templateTopic(topicTemplate(d.cfg, &p), c.pkg, c.ev); err != nil {
 		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template: %v", err).
 			WithHint("use {{.ImportPath}}, {{.Package}} and {{.Type}}")
 	}
-	return b.String(), nil
+	return "", nil
 }
 
-// defaultOp follows the event's name: Created, Added and Registered
-// insert; Deleted and Removed delete; others update, or, when they carry
+// defaultOp follows the event's name: Created, Added, Registered,
+// Started, Opened, Placed and Initiated insert; Deleted and Removed delete; others update, or, when they carry
 // no fields, set a flag. A cross-aggregate projection appends.
 //
 // In a projection keyed by aggregate ID, an event that adds or removes
@@ -572,14 +598,14 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 }
 
 // verbOp returns the operation the last creating or deleting verb of an
-// event's name implies, insert for Created, Added and Registered, delete
+// event's name implies, insert for a creating verb (Created, Opened...), delete
 // for Deleted and Removed, with the words of the name before that verb;
 // "" when the name has none.
 func verbOp(name string) (op string, before []string) {
 	words := names.Words(name)
 	for i := len(words) - 1; i >= 0; i-- {
 		switch strings.ToLower(words[i]) {
-		case "created", "added", "registered":
+		case "created", "added", "registered", "started", "opened", "placed", "initiated":
 			return config.Insert, words[:i]
 		case "deleted", "removed":
 			return config.Delete, words[:i]
@@ -737,7 +763,7 @@ func (d *defaulter) defaultSet(pattern, op string, c chosen, events []chosen) ma
 // same stem (Activated sets the is_active that Created's IsActive
 // fills), so that one fact has one column, or else is_<event>.
 func (d *defaulter) flagColumn(pkg *load.Package, event string) string {
-	stem := sqlName(event)
+	stem := sqlName(d.eventStem(pkg, event))
 	for _, ev := range pkg.Discovered {
 		for _, f := range ev.Fields {
 			if f.Type == nil || f.Type.Kind != load.Bool || f.Type.Name != nil {
@@ -751,6 +777,18 @@ func (d *defaulter) flagColumn(pkg *load.Package, event string) string {
 		}
 	}
 	return "is_" + stem
+}
+
+// eventStem is what an event's name says happened, for flag columns: the
+// name without a library's type suffix (BookingConfirmedEvent) and without
+// the aggregate's name in front (BookingConfirmed in a booking), so that
+// the flag is is_confirmed.
+func (d *defaulter) eventStem(pkg *load.Package, event string) string {
+	words := names.Words(names.TrimTypeSuffix(event))
+	for len(words) > 1 && d.isAggregateName(pkg, words[0]) {
+		words = words[1:]
+	}
+	return strings.Join(words, "")
 }
 
 // defaultMethod names the method after the event (Suspended →

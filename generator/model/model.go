@@ -154,11 +154,36 @@ type Method struct {
 	// model whatever the condition, and the row goes to the table or to
 	// its held rows.
 	FilterInSQL bool
-	// UUIDColumn is the uuid column the aggregate ID is written to or
-	// matched by, nil when there is none. The method checks the ID first
-	// (projection.CheckUUID), so that one that is not a UUID is an error
-	// naming the event rather than a bare SQL error.
-	UUIDColumn *Column
+	// IDCheck is set when the aggregate ID is written to or matched by a
+	// column that not every string fits (uuid, bigint). The method checks
+	// the ID first, so that one that does not fit is an error naming the
+	// event rather than a bare SQL error.
+	IDCheck *IDCheck
+}
+
+// IDCheck is how a method checks the aggregate ID before it writes.
+type IDCheck struct {
+	// Column is the column the ID goes to.
+	Column *Column
+	// Func is the runtime function that checks it: CheckUUID or
+	// CheckBigint.
+	Func string
+	// Want says what the column takes, for messages: "a UUID".
+	Want string
+	// NotFitting is an aggregate ID the check refuses, for tests.
+	NotFitting string
+}
+
+// idCheckOf returns the check of aggregate IDs written to c, or nil when
+// every string fits.
+func idCheckOf(c *Column) *IDCheck {
+	switch c.SQLType {
+	case "uuid":
+		return &IDCheck{Column: c, Func: "CheckUUID", Want: "a UUID", NotFitting: "not-a-uuid"}
+	case "bigint":
+		return &IDCheck{Column: c, Func: "CheckBigint", Want: "an integer", NotFitting: "not-an-integer"}
+	}
+	return nil
 }
 
 // MaxPositionalParams is the most event values a read-model method takes

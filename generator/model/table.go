@@ -255,7 +255,13 @@ func (t *tableBuilder) event(j int) {
 		t.p.Ignored = append(t.p.Ignored, ev)
 		return
 	}
-	m := &Method{Name: ce.Method, Handler: handler(ce.Method, t.p.Names), Event: ev, Topic: ce.Topic, Op: ce.Op}
+	topic := ce.Topic
+	if topic == "" {
+		if topic, err = templateTopic(topicTemplate(t.b.cfg, t.cp), pkg, ev); err != nil {
+			t.errorf(t.pp+".topics", "topic of event %s: %v", ev.Name, err)
+		}
+	}
+	m := &Method{Name: ce.Method, Handler: handler(ce.Method, t.p.Names), Event: ev, Topic: topic, Op: ce.Op}
 	idx := len(t.p.Methods)
 	t.p.Methods = append(t.p.Methods, m)
 	if ce.When != "" {
@@ -407,8 +413,10 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 			m.ScopeWrite = &Write{Column: sc, Source: FromAggregateID}
 		}
 		for _, w := range append(slices.Clone(m.Writes), m.ScopeWrite) {
-			if w != nil && w.Source == FromAggregateID && w.Column.SQLType == "uuid" {
-				m.UUIDColumn = w.Column
+			if w != nil && w.Source == FromAggregateID {
+				if c := idCheckOf(w.Column); c != nil {
+					m.IDCheck = c
+				}
 			}
 		}
 	}()

@@ -1,6 +1,7 @@
 package names
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -65,7 +66,7 @@ func BaseVerb(word string) (base string, ok bool) {
 // tense the method is "Apply" + Exported(event): "Heartbeat" →
 // "ApplyHeartbeat".
 func MethodName(event, object string) string {
-	words := Words(event)
+	words := Words(TrimTypeSuffix(event))
 	verb, base := -1, ""
 	for i := len(words) - 1; i >= 0; i-- {
 		if b, ok := BaseVerb(words[i]); ok {
@@ -88,6 +89,22 @@ func MethodName(event, object string) string {
 	}
 	return b.String()
 }
+
+// TrimTypeSuffix returns an event's name without a trailing word that
+// says what the type is rather than what happened (see typeSuffixes):
+// "BookingRequestedData" → "BookingRequested". A name of one word is kept.
+func TrimTypeSuffix(event string) string {
+	words := Words(event)
+	if n := len(words); n > 1 && slices.Contains(typeSuffixes, words[n-1]) {
+		return strings.TrimSuffix(event, words[n-1])
+	}
+	return event
+}
+
+// typeSuffixes end the names of event types in some libraries' styles
+// (eventhorizon's BookingRequestedData, OrderCreatedEvent): they say what
+// the type is, so method names leave them out.
+var typeSuffixes = []string{"Data", "Event", "Payload"}
 
 // baseVerbLower is BaseVerb for a lower-case word.
 func baseVerbLower(w string) (string, bool) {

@@ -578,6 +578,12 @@ func TestMethodName(t *testing.T) {
 		{"Shipped", "Order", "ShipOrder"},
 		{"Submitted", "X", "SubmitX"},
 		{"Transferred", "X", "TransferX"},
+		// Libraries' suffixes say what the type is, not what happened.
+		{"BookingRequestedData", "Booking", "RequestBooking"},
+		{"OrderCreatedEvent", "Order", "CreateOrder"},
+		{"InviteAcceptedEvent", "Invite", "AcceptInvite"},
+		{"ShippedPayload", "Order", "ShipOrder"},
+		{"Data", "Order", "ApplyData"},
 
 		// Real event names.
 		{"OrderShipped", "Order", "ShipOrder"},

@@ -277,8 +277,11 @@ func sampleUUID(n int) jen.Code {
 
 // sampleAggregateID is a sample aggregate ID for a key type.
 func sampleAggregateID(keyType string, n int) string {
-	if keyType == "text" {
+	switch keyType {
+	case "text":
 		return fmt.Sprintf("aggregate-%d", n)
+	case "bigint":
+		return fmt.Sprint(1000 + n)
 	}
 	return fmt.Sprintf("6f1c2a3e-0000-4000-8000-%012d", n)
 }

@@ -45,33 +45,74 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 		})),
 	)
 	f.Line()
-	f.Add(doc("Process applies one event. Its payload may be a value or a pointer; events of other types are ignored."))
+	f.Add(doc(processDoc(p)))
 	f.Func().Params(jen.Id("p").Op("*").Id(n.Projection)).Id("Process").
-		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("e").Qual(runtime, "Event")).Error().Block(
-		jen.Switch(jen.Id("data").Op(":=").Id("e").Dot("Data").Assert(jen.Type())).BlockFunc(func(g *jen.Group) {
-			for _, m := range p.Methods {
-				helper := m.Handler
-				g.Case(eventType(m.Event)).Block(
-					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
-				)
-				g.Case(jen.Op("*").Add(eventType(m.Event))).Block(
-					jen.If(jen.Id("data").Op("==").Nil()).Block(
-						jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
-							jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
-							jen.Id("Err").Op(":").Qual(runtime, "ErrNilPayload"),
-						)),
-					),
-					jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
-				)
-			}
-		}),
-		jen.Return(jen.Nil()),
-	)
+		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("e").Qual(runtime, "Event")).Error().BlockFunc(func(g *jen.Group) {
+		if c := topicCases(p); len(c) > 0 {
+			g.Switch(jen.Id("e").Dot("Topic")).Block(c...)
+		}
+		if c := typeCases(p); len(c) > 0 {
+			g.Switch(jen.Id("data").Op(":=").Id("e").Dot("Data").Assert(jen.Type())).Block(c...)
+		}
+		g.Return(jen.Nil())
+	})
 	for _, m := range p.Methods {
 		f.Line()
 		r.processHelper(f, p, m)
 	}
 	return f
+}
+
+// processDoc is the doc comment of Process.
+func processDoc(p *model.Projection) string {
+	for _, m := range p.Methods {
+		if !m.Event.HasPayload() {
+			return "Process applies one event. Events without a payload type are told by their topic; " +
+				"the payload of the others may be a value or a pointer. Events of other types are ignored."
+		}
+	}
+	return "Process applies one event. Its payload may be a value or a pointer; events of other types are ignored."
+}
+
+// topicCases are Process's cases for events without a payload type,
+// chosen by topic.
+func topicCases(p *model.Projection) []jen.Code {
+	var out []jen.Code
+	for _, m := range p.Methods {
+		if !m.Event.HasPayload() {
+			out = append(out, jen.Case(jen.Lit(m.Topic)).Block(
+				jen.Return(jen.Id("p").Dot(m.Handler).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"))),
+			))
+		}
+	}
+	return out
+}
+
+// typeCases are Process's cases for events with a payload type: a value
+// and a pointer each.
+func typeCases(p *model.Projection) []jen.Code {
+	var out []jen.Code
+	for _, m := range p.Methods {
+		if !m.Event.HasPayload() {
+			continue
+		}
+		helper := m.Handler
+		out = append(out,
+			jen.Case(eventType(m.Event)).Block(
+				jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
+			),
+			jen.Case(jen.Op("*").Add(eventType(m.Event))).Block(
+				jen.If(jen.Id("data").Op("==").Nil()).Block(
+					jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
+						jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
+						jen.Id("Err").Op(":").Qual(runtime, "ErrNilPayload"),
+					)),
+				),
+				jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
+			),
+		)
+	}
+	return out
 }
 
 // processHelper renders the method that applies one event type: the
@@ -101,10 +142,12 @@ func (r *renderer) processHelper(f *jen.File, p *model.Projection, m *model.Meth
 		body = append(body, jen.If(r.negate(m.When.Expr)).Block(jen.Return(jen.Nil())))
 	}
 	body = append(body, jen.Return(jen.Id("p").Dot(p.Names.View).Dot(m.Name).Call(args...)))
+	params := []jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("meta").Qual(runtime, "Meta")}
+	if m.Event.HasPayload() {
+		params = append(params, jen.Id("data").Op("*").Add(eventType(m.Event)))
+	}
 	f.Add(doc(comment))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Names.Projection)).Id(helper).
-		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("meta").Qual(runtime, "Meta"), jen.Id("data").Op("*").Add(eventType(m.Event))).
-		Error().Block(body...)
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Names.Projection)).Id(helper).Params(params...).Error().Block(body...)
 }
 
 // negate writes the condition under which the event is skipped.
@@ -207,9 +250,9 @@ func (r *renderer) postgres(p *model.Projection) *jen.File {
 		}
 		f.Add(doc(methodDoc(p, m)))
 		var check []jen.Code
-		if c := m.UUIDColumn; c != nil {
+		if c := m.IDCheck; c != nil {
 			check = []jen.Code{jen.If(
-				jen.Err().Op(":=").Qual(runtime, "CheckUUID").Call(jen.Id("meta"), jen.Lit(p.Table.Name+"."+c.Name)),
+				jen.Err().Op(":=").Qual(runtime, c.Func).Call(jen.Id("meta"), jen.Lit(p.Table.Name+"."+c.Column.Name)),
 				jen.Err().Op("!=").Nil(),
 			).Block(jen.Return(jen.Err()))}
 		}

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/projgen/projgen/generator/model"
@@ -47,11 +49,31 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 	f.Func().Id("EventTypes").Params().Qual(runtime, "EventTypes").Block(
 		jen.Return(jen.Qual(runtime, "EventTypes").Values(jen.DictFunc(func(d jen.Dict) {
 			for _, et := range reg.EventTypes {
+				if !et.Event.HasPayload() {
+					d[jen.Lit(et.Topic)] = jen.Nil()
+					continue
+				}
 				d[jen.Lit(et.Topic)] = jen.Func().Params().Any().Block(jen.Return(jen.New(eventType(et.Event))))
 			}
 		}))),
 	)
 	return f
+}
+
+// decodeCheck renders the check that a topic decodes: to a payload, or,
+// when the module has events without a payload type, to none for those.
+func decodeCheck(reg *model.Registry) []jen.Code {
+	decode := jen.List(jen.Id("payload"), jen.Err()).Op(":=").Id("types").Dot("Decode").Call(jen.Id("topic"), jen.Index().Byte().Call(jen.Lit("null")))
+	report := jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: decode %q = %v, %v"), jen.Id("reg").Dot("Name"), jen.Id("topic"), jen.Id("payload"), jen.Err())
+	if !slices.ContainsFunc(reg.EventTypes, func(et model.EventType) bool { return !et.Event.HasPayload() }) {
+		return []jen.Code{decode, jen.If(jen.Err().Op("!=").Nil().Op("||").Id("payload").Op("==").Nil()).Block(report)}
+	}
+	return []jen.Code{
+		jen.List(jen.Id("newPayload"), jen.Id("known")).Op(":=").Id("types").Index(jen.Id("topic")),
+		decode,
+		jen.Comment("A topic mapped to nil is an event without a payload type."),
+		jen.If(jen.Op("!").Id("known").Op("||").Err().Op("!=").Nil().Op("||").Parens(jen.Id("newPayload").Op("!=").Nil().Op("&&").Id("payload").Op("==").Nil())).Block(report),
+	}
 }
 
 // registryTest checks the registry against the projections: names and
@@ -77,10 +99,7 @@ func (r *renderer) registryTest(reg *model.Registry) *jen.File {
 					jen.Id("reg").Dot("Topics"), jen.Id("proj").Dot("Topics").Call()),
 			),
 			jen.For(jen.List(jen.Id("_"), jen.Id("topic")).Op(":=").Range().Id("reg").Dot("Topics")).Block(
-				jen.List(jen.Id("payload"), jen.Err()).Op(":=").Id("types").Dot("Decode").Call(jen.Id("topic"), jen.Index().Byte().Call(jen.Lit("null"))),
-				jen.If(jen.Err().Op("!=").Nil().Op("||").Id("payload").Op("==").Nil()).Block(
-					jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: decode %q = %v, %v"), jen.Id("reg").Dot("Name"), jen.Id("topic"), jen.Id("payload"), jen.Err()),
-				),
+				decodeCheck(reg)...,
 			),
 		),
 	)

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"go/constant"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -105,6 +106,10 @@ func fieldFor(ev *load.Event, name string) *load.Field {
 // values, plus any tested field that is not a parameter.
 func eventValue(s *sampler, m *model.Method, holds map[string]model.Sample) []jen.Code {
 	ev := m.Event
+	if !ev.HasPayload() {
+		// The event is its topic, in the metadata; it has no payload.
+		return []jen.Code{jen.Var().Id("data").Any()}
+	}
 	if !ev.IsStruct() {
 		return []jen.Code{jen.Id("data").Op(":=").Id(m.Params[0].Name)}
 	}
@@ -148,6 +153,9 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 			jen.Values(jen.Lit("value"), jen.Id("data"), jen.True()),
 			jen.Values(jen.Lit("pointer"), jen.Op("&").Id("data"), jen.True()),
 		}
+		if !m.Event.HasPayload() {
+			cases = []jen.Code{jen.Values(jen.Lit("no payload"), jen.Id("data"), jen.True())}
+		}
 		// A condition the read model applies to the row's state is not
 		// the projection's to check: it calls the read model either way.
 		if m.When != nil && !m.FilterInSQL {
@@ -187,6 +195,10 @@ func (r *renderer) projectionTest(p *model.Projection) *jen.File {
 		))
 		comment := fmt.Sprintf("Test%s%s checks that %s, as a value and as a pointer, becomes exactly the call %s with the event's metadata and fields.",
 			n.Projection, m.Name, eventRef(p, m.Event), m.Name)
+		if !m.Event.HasPayload() {
+			comment = fmt.Sprintf("Test%s%s checks that an event of topic %q, which has no payload, becomes exactly the call %s with the event's metadata.",
+				n.Projection, m.Name, m.Topic, m.Name)
+		}
 		if m.When != nil {
 			comment += fmt.Sprintf(" It also checks that the event is not projected when %s fails.", m.When.Source)
 		}
@@ -217,7 +229,9 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	n := p.Names
 	others := []jen.Code{jen.Nil(), jen.Lit("unknown"), jen.Struct().Values()}
 	for _, ev := range p.Ignored {
-		others = append(others, jen.New(eventType(ev)))
+		if ev.HasPayload() {
+			others = append(others, jen.New(eventType(ev)))
+		}
 	}
 	newProjection := []jen.Code{
 		jen.Id("ctrl").Op(":=").Qual(gomock, "NewController").Call(jen.Id("t")),
@@ -248,7 +262,19 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 	if len(p.Methods) == 0 {
 		return
 	}
-	first := p.Methods[0]
+	r.nilPayloadTest(f, p, newProjection)
+	r.readModelErrorsTest(f, p, s, newProjection)
+}
+
+// nilPayloadTest renders the test that a nil pointer payload is an error,
+// for the first event that has a payload type.
+func (r *renderer) nilPayloadTest(f *jen.File, p *model.Projection, newProjection []jen.Code) {
+	n := p.Names
+	i := slices.IndexFunc(p.Methods, func(m *model.Method) bool { return m.Event.HasPayload() })
+	if i < 0 {
+		return
+	}
+	first := p.Methods[i]
 	f.Line()
 	f.Add(doc(fmt.Sprintf("Test%sNilPayload checks that a nil *%s is reported, not dereferenced.", n.Projection, eventRef(p, first.Event))))
 	f.Func().Id("Test" + n.Projection + "NilPayload").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
@@ -261,6 +287,13 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 			),
 		)...,
 	)
+}
+
+// readModelErrorsTest renders the test that Process returns the read
+// model's errors, on the first event.
+func (r *renderer) readModelErrorsTest(f *jen.File, p *model.Projection, s *sampler, newProjection []jen.Code) {
+	n := p.Names
+	first := p.Methods[0]
 	var holds map[string]model.Sample
 	if first.When != nil {
 		holds = first.When.Holds
@@ -398,7 +431,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 		}
 	}
 	body = append(body, r.filterScenario(p, s, keyCols)...)
-	body = append(body, r.notAUUID(p, s, steps)...)
+	body = append(body, r.idNotFitting(p, s, steps)...)
 	body = append(body, r.newOwner(p, s, steps, key)...)
 	f.Add(doc(fmt.Sprintf("Test%s applies each method of the read model to a fresh schema, with the migrations "+
 		"applied, and checks the table's rows after each. It needs a database: set %s to run it.",
@@ -506,13 +539,14 @@ func callValues(s *sampler, m *model.Method, override map[string]model.Sample) (
 	return decls, args, rows
 }
 
-// notAUUID renders, for a method that writes the aggregate ID to a uuid
-// column, a call with an ID that is not a UUID: it must fail with an
-// *projection.EventError that names the event, before any SQL is sent.
-func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen.Code {
+// idNotFitting renders, for a method that writes the aggregate ID to a
+// column not every string fits (uuid, bigint), a call with an ID that does
+// not fit: it must fail with an *projection.EventError that names the
+// event, before any SQL is sent.
+func (r *renderer) idNotFitting(p *model.Projection, s *sampler, steps []step) []jen.Code {
 	var m *model.Method
 	for _, st := range steps {
-		if st.method.UUIDColumn != nil {
+		if st.method.IDCheck != nil {
 			m = st.method
 			break
 		}
@@ -520,18 +554,19 @@ func (r *renderer) notAUUID(p *model.Projection, s *sampler, steps []step) []jen
 	if m == nil {
 		return nil
 	}
+	c := m.IDCheck
 	decls, args, _ := callValues(s, m, nil)
-	block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Lit("not-a-uuid"), 1, 999, m.Topic))}, decls...)
+	block := append([]jen.Code{jen.Id("meta").Op(":=").Add(metaValue(jen.Lit(c.NotFitting), 1, 999, m.Topic))}, decls...)
 	block = append(block,
 		jen.Err().Op(":=").Id("readModel").Dot(m.Name).Call(packArgs(m, args)...),
 		jen.Var().Id("eventErr").Op("*").Qual(runtime, "EventError"),
 		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("eventErr")).Op("||").Id("eventErr").Dot("Meta").Dot("Position").Op("!=").Lit(999)).Block(
-			jen.Id("t").Dot("Errorf").Call(jen.Lit(m.Name+" with an aggregate ID that is not a UUID = %v, want a *projection.EventError naming the event"), jen.Err()),
+			jen.Id("t").Dot("Errorf").Call(jen.Lit(fmt.Sprintf("%s with an aggregate ID that is not %s = %%v, want a *projection.EventError naming the event", m.Name, c.Want)), jen.Err()),
 		),
 	)
 	return []jen.Code{
-		doc(fmt.Sprintf("%s with an aggregate ID that is not a UUID, which %s.%s holds: an error naming the event.",
-			eventRef(p, m.Event), p.Table.Name, m.UUIDColumn.Name)),
+		doc(fmt.Sprintf("%s with an aggregate ID that is not %s, which %s.%s holds: an error naming the event.",
+			eventRef(p, m.Event), c.Want, p.Table.Name, c.Column.Name)),
 		jen.Block(block...),
 	}
 }
