@@ -668,3 +668,50 @@ func TestLoadMissingPackage(t *testing.T) {
 		t.Errorf("Load of nothing = %v, %v", pkgs, err)
 	}
 }
+
+// TestDiscoveryRealLibraries loads the testdata modules that import the
+// real event-sourcing libraries, from the module proxy, and checks that
+// discovery finds exactly their events: not eventhorizon's commands or
+// aggregate factory, and its events without data by their constants.
+func TestDiscoveryRealLibraries(t *testing.T) {
+	type found struct{ name, topic string }
+	for _, tt := range []struct {
+		module, pkg string
+		lib         load.Library
+		idKind      load.Kind
+		want        []found
+	}{
+		{"hallgren", "account", load.Hallgren, load.String, []found{
+			{"Opened", ""}, {"Deposited", ""}, {"Withdrawn", ""}, {"Tagged", ""}, {"Closed", ""},
+		}},
+		{"eventhorizon", "booking", load.EventHorizon, load.Array, []found{
+			{"BookingRequestedData", "BookingRequested"}, {"BookingRescheduledData", "BookingRescheduled"},
+			{"BookingConfirmedEvent", "BookingConfirmed"}, {"BookingCancelledEvent", "BookingCancelled"},
+		}},
+	} {
+		t.Run(tt.module, func(t *testing.T) {
+			dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", tt.module))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkgs, err := load.Load(context.Background(), dir, []string{"example.com/" + tt.module + "/" + tt.pkg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := pkgs[0]
+			var got []found
+			for _, e := range p.Discovered {
+				got = append(got, found{e.Name, e.Topic})
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("events = %v, want %v", got, tt.want)
+			}
+			if p.Library != tt.lib {
+				t.Errorf("library = %q, want %q", p.Library, tt.lib)
+			}
+			if p.IDType == nil || p.IDType.Kind != tt.idKind {
+				t.Errorf("ID type = %+v, want kind %v", p.IDType, tt.idKind)
+			}
+		})
+	}
+}

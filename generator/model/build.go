@@ -232,7 +232,7 @@ func KeyTypeOf(t *load.Type) string {
 		return "uuid"
 	case t.Kind == load.String:
 		return "text"
-	case t.Kind == load.Int || t.Kind == load.Uint:
+	case t.Kind >= load.Int && t.Kind <= load.Uint64:
 		return "bigint"
 	}
 	return "uuid"

@@ -136,7 +136,10 @@ func TestKeyTypeOf(t *testing.T) {
 		{basic(load.String), "text"},
 		{named("example.com/m", "AccountID", basic(load.String)), "text"},
 		{array(16, basic(load.Uint8)), "uuid"},
-		{basic(load.Int64), "uuid"},
+		{basic(load.Int64), "bigint"},
+		{basic(load.Uint32), "bigint"},
+		{named("example.com/m", "OrderNo", basic(load.Int)), "bigint"},
+		{basic(load.Float64), "uuid"},
 		{nil, "uuid"},
 	}
 	for _, tt := range tests {
