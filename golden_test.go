@@ -118,6 +118,32 @@ var goldenCases = []goldenCase{
 			{"new", "--aggregate", "booking", "--yes", "--no-test"},
 		},
 	},
+	{
+		// An aggregate in modernice/goes' documented style, on the
+		// stand-in of testdata/libs/goes, with zero configuration: events
+		// are their name constants, with payloads of any type (a struct,
+		// []string, int, string, struct{}), told apart by topic; the
+		// commands registered the same way are not events, because they
+		// are used with goes' command package. library/ stores events as
+		// goes' postgres backend does and checks the rows.
+		name:  "goes",
+		input: "libs/goesapp",
+		runs: [][]string{
+			{"new", "--aggregate", "order", "--yes", "--no-test"},
+		},
+	},
+	{
+		// An aggregate in go-eventually's style, on the stand-in of
+		// testdata/libs/eventually: events are types named by Name(),
+		// commands (also with Name()) are the types used with its command
+		// package, passive names (WasCreated, ItemWasAdded) read as what
+		// happened, and string IDs key text rows.
+		name:  "eventually",
+		input: "libs/eventuallyapp",
+		runs: [][]string{
+			{"new", "--aggregate", "order", "--yes", "--no-test"},
+		},
+	},
 }
 
 // repoRoot is the absolute path of this repository.
@@ -150,7 +176,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := moduletest.Tree(t, dir)
 	if gomod, ok := files["go.mod"]; ok {
-		files["go.mod"] = strings.Replace(gomod, "=> "+repoRoot(t), moduletest.Replace, 1)
+		files["go.mod"] = moduletest.Relative(gomod, repoRoot(t))
 	}
 	return files
 }

@@ -121,6 +121,11 @@ func (t EventTypes) Decode(topic string, data []byte) (any, error) {
 	return v, nil
 }
 
+// ErrPayloadType is the cause given by generated projections for an event
+// whose topic they handle but whose payload is not of the topic's type,
+// which only a faulty decoder or a topic reused for another type produces.
+var ErrPayloadType = errors.New("payload of another type than its topic's")
+
 // EventError reports an event that could not be processed. It names the
 // event's position, topic and aggregate so that a poison event can be found
 // in the store.

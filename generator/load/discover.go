@@ -20,6 +20,8 @@ func (p *Package) discover() {
 	p.Library = p.libraryOf()
 	p.Aggregate = p.findAggregate()
 	p.IDType = p.aggregateIDType()
+	p.Collections = p.aggregateCollections()
+	cmds := p.commands()
 	rules := []struct {
 		rule Rule
 		find func() []found
@@ -32,12 +34,17 @@ func (p *Package) discover() {
 	for _, r := range rules {
 		var events []*Event
 		for _, f := range r.find() {
+			if cmds.has(f) {
+				continue
+			}
 			if f.cnst != nil {
-				e, err := p.newConstEvent(f.cnst)
-				if err == nil {
-					p.handled[e.Name] = e
-					events = append(events, e)
+				e, err := p.newConstEvent(f.cnst, f.payload)
+				if err != nil {
+					p.rejected[f.cnst.Name()] = err.Error()
+					continue
 				}
+				p.handled[e.Name] = e
+				events = append(events, e)
 				continue
 			}
 			e, err := p.newEvent(f.obj, f.topic)
@@ -56,11 +63,12 @@ func (p *Package) discover() {
 }
 
 // found is a type a rule picked, with the topic the source gives it, or
-// the constant that names an event without a payload type.
+// the constant that names an event, with its payload type (nil for none).
 type found struct {
-	obj   *types.TypeName
-	topic string
-	cnst  *types.Const
+	obj     *types.TypeName
+	topic   string
+	cnst    *types.Const
+	payload types.Type
 }
 
 // markedTypes implements rule 2: types whose doc comment holds the marker.
@@ -145,6 +153,7 @@ func (p *Package) registeredTypes() []found {
 	seen := map[*types.TypeName]bool{}
 	topicTypes := map[*types.TypeName]bool{}
 	usedTopics := map[string]bool{}
+	seenConst := map[*types.Const]bool{}
 	for _, f := range p.userFiles() {
 		for _, decl := range f.Decls {
 			inRegister := false
@@ -158,6 +167,13 @@ func (p *Package) registeredTypes() []found {
 				}
 				fun, typeArgs := unwrapCallee(call.Fun)
 				if !inRegister && !isRegisterName(calleeName(fun)) {
+					return true
+				}
+				if f, ok := p.namedRegistration(call, typeArgs); ok {
+					if !seenConst[f.cnst] {
+						seenConst[f.cnst] = true
+						out = append(out, f)
+					}
 					return true
 				}
 				var objs []*types.TypeName
@@ -203,6 +219,38 @@ func (p *Package) registeredTypes() []found {
 		return nil
 	}
 	return append(out, p.payloadlessEvents(topicTypes, usedTopics)...)
+}
+
+// namedRegistration recognises goes' registration of an event, where the
+// event is its name and its payload type may be anything, shared with
+// other events or commands: codec.Register[PlacedData](r, Placed), with
+// Placed a string constant of the package. It applies to packages written
+// with goes only: elsewhere, Register[T](r, topic) registers the type T.
+func (p *Package) namedRegistration(call *ast.CallExpr, typeArgs []ast.Expr) (found, bool) {
+	if p.Library != Goes || len(typeArgs) != 1 {
+		return found{}, false
+	}
+	payload := p.pkg.TypesInfo.TypeOf(typeArgs[0])
+	for _, arg := range call.Args {
+		if c := p.localConst(arg); c != nil && c.Val().Kind() == constant.String && payload != nil {
+			return found{cnst: c, payload: payload}, true
+		}
+	}
+	return found{}, false
+}
+
+// localConst returns the package-level constant of this package that expr
+// names, or nil.
+func (p *Package) localConst(expr ast.Expr) *types.Const {
+	id, ok := ast.Unparen(expr).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	c, ok := p.pkg.TypesInfo.Uses[id].(*types.Const)
+	if !ok || c.Pkg() != p.pkg.Types || c.Parent() != p.pkg.Types.Scope() {
+		return nil
+	}
+	return c
 }
 
 // payloadlessEvents returns the package's constants of the topic types
@@ -375,6 +423,15 @@ func (p *Package) localType(expr ast.Expr) []*types.TypeName {
 // typeMethodNames are the methods that name an event's type (rule 4).
 var typeMethodNames = []string{"EventType", "GetType"}
 
+// typeMethods are the methods that name an event's type in this package:
+// go-eventually's events also name theirs with Name().
+func (p *Package) typeMethods() []string {
+	if p.Library == Eventually {
+		return append(typeMethodNames[:len(typeMethodNames):len(typeMethodNames)], "Name")
+	}
+	return typeMethodNames
+}
+
 // typesWithTypeMethod implements rule 4: types with an EventType() string
 // or GetType() string method, on the value or the pointer. When the method
 // returns a constant, or fmt.Sprintf("%T", receiver), that is the topic.
@@ -387,7 +444,7 @@ func (p *Package) typesWithTypeMethod() []found {
 		if obj.Name() == p.Aggregate {
 			continue
 		}
-		for _, name := range typeMethodNames {
+		for _, name := range p.typeMethods() {
 			m := stringMethod(obj.Type(), name)
 			if m == nil {
 				continue
@@ -586,6 +643,29 @@ func hasRegisterMethod(obj *types.TypeName) bool {
 	}
 	_, isFunc := sig.Params().At(0).Type().Underlying().(*types.Signature)
 	return isFunc
+}
+
+// aggregateCollections returns the names of the aggregate struct's own
+// fields that hold collections: slices, arrays and maps.
+func (p *Package) aggregateCollections() []string {
+	if p.Aggregate == "" {
+		return nil
+	}
+	st, ok := p.pkg.Types.Scope().Lookup(p.Aggregate).Type().Underlying().(*types.Struct)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i := range st.NumFields() {
+		f := st.Field(i)
+		switch f.Type().Underlying().(type) {
+		case *types.Slice, *types.Array, *types.Map:
+			if !f.Embedded() {
+				out = append(out, f.Name())
+			}
+		}
+	}
+	return out
 }
 
 // aggregateIDType returns the type of the aggregate's ID: its ID field (ID,

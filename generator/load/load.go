@@ -37,6 +37,10 @@ type Package struct {
 	Aggregate string
 	// IDType is the type of the aggregate's ID field, or nil.
 	IDType *Type
+	// Collections are the names of the aggregate struct's slice, array
+	// and map fields: the collections it holds (Items, Tags), whose
+	// events concern child entities or values, not the aggregate's row.
+	Collections []string
 	// Library is the event-sourcing library the package is written with,
 	// found by its imports: one of the Library constants, or empty for
 	// plain Go.
@@ -115,12 +119,16 @@ type Event struct {
 	// Fields are the struct's fields as encoding/json sees them: exported,
 	// embedded structs flattened, "-" skipped.
 	Fields []*Field
-	// Const is set for an event that has no payload type: the constant
-	// that names it, whose value is its topic (eventhorizon's events
-	// that carry no data). Name is then the constant's name, and Type an
-	// empty struct, so that the event is projected from its envelope
-	// alone.
+	// Const is set for an event named by a string constant, whose value
+	// is its topic: goes' events, whose payload type (Type) may be any
+	// type and may be shared, and eventhorizon's events without data.
+	// Name is then the constant's name, and projections tell the event
+	// by its topic rather than by its payload's type.
 	Const string
+	// Payloadless is set for an event that has no payload at all: Type
+	// is then an empty struct, so that the event is projected from its
+	// envelope alone.
+	Payloadless bool
 }
 
 // IsStruct reports whether the event is a struct, projected field by field.
@@ -128,7 +136,11 @@ func (e *Event) IsStruct() bool { return e.Type.Kind == Struct }
 
 // HasPayload reports whether the event has a payload type: events without
 // one are told apart by their topic alone.
-func (e *Event) HasPayload() bool { return e.Const == "" }
+func (e *Event) HasPayload() bool { return !e.Payloadless }
+
+// ByTopic reports whether projections tell the event by its topic: it is
+// named by a constant, not by a type of its own.
+func (e *Event) ByTopic() bool { return e.Const != "" }
 
 // Field is one field of an event.
 type Field struct {
@@ -291,7 +303,7 @@ func (p *Package) Event(name string) (*Event, error) {
 		return nil, diag.Errorf("", "%s.%s cannot be an event: %s", p.Name, name, why)
 	}
 	if c, ok := p.pkg.Types.Scope().Lookup(name).(*types.Const); ok && !p.inGenerated(c.Pos()) {
-		e, err := p.newConstEvent(c)
+		e, err := p.newConstEvent(c, nil)
 		if err != nil {
 			return nil, diag.Errorf(p.position(c.Pos()), "%s.%s cannot be an event: %v", p.Name, name, err)
 		}
@@ -394,13 +406,14 @@ func (p *Package) newEvent(obj *types.TypeName, topic string) (*Event, error) {
 	return e, nil
 }
 
-// newConstEvent describes an event that has no payload type, named by a
-// string constant of a named type (eh.EventType): its value is the topic.
-func (p *Package) newConstEvent(c *types.Const) (*Event, error) {
+// newConstEvent describes an event named by a string constant, whose
+// value is its topic, with its payload type, or with none when payload is
+// nil (eventhorizon's eh.EventType constants registered without data).
+func (p *Package) newConstEvent(c *types.Const, payload types.Type) (*Event, error) {
 	if c.Val().Kind() != constant.String {
-		return nil, fmt.Errorf("it is a constant that is not a string; a payload-less event is named by a string constant, its topic")
+		return nil, fmt.Errorf("it is a constant that is not a string; an event named by a constant is named by a string, its topic")
 	}
-	return &Event{
+	e := &Event{
 		Name:        c.Name(),
 		Package:     p.Path,
 		PackageName: p.Name,
@@ -408,7 +421,26 @@ func (p *Package) newConstEvent(c *types.Const) (*Event, error) {
 		Topic:       constant.StringVal(c.Val()),
 		Type:        &Type{Kind: Struct},
 		Const:       c.Name(),
-	}, nil
+		Payloadless: payload == nil,
+	}
+	if payload == nil {
+		return e, nil
+	}
+	t, err := convertType(payload, 0)
+	if err != nil {
+		return nil, err
+	}
+	switch t.Kind {
+	case Interface, Func, Chan, UnsafePointer:
+		return nil, fmt.Errorf("its payload is a %s type, which has no data to project", t.Kind)
+	}
+	e.Type = t
+	if st, ok := payload.Underlying().(*types.Struct); ok {
+		if e.Fields, err = p.fields(st); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // fields lists a struct's fields the way encoding/json does: exported

@@ -589,7 +589,7 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 		}
 		child := strings.Join(before, "")
 		d.reasons[c.key] = Ignored{
-			Reason:  fmt.Sprintf("it changes a %s, a child entity, not the %s's row", names.Snake(child), strings.ToLower(cmp.Or(c.pkg.Aggregate, c.pkg.Name))),
+			Reason:  fmt.Sprintf("it changes %s, a child entity or value, not the %s's row", withArticle(names.Snake(child)), strings.ToLower(cmp.Or(c.pkg.Aggregate, c.pkg.Name))),
 			Project: d.childCommand(c),
 		}
 		return config.Ignore, nil
@@ -597,12 +597,20 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 	return op, nil
 }
 
+// withArticle puts "a" or "an" before a word, by its first letter.
+func withArticle(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
+}
+
 // verbOp returns the operation the last creating or deleting verb of an
 // event's name implies, insert for a creating verb (Created, Opened...), delete
 // for Deleted and Removed, with the words of the name before that verb;
 // "" when the name has none.
 func verbOp(name string) (op string, before []string) {
-	words := names.Words(name)
+	words := names.EventWords(name)
 	for i := len(words) - 1; i >= 0; i-- {
 		switch strings.ToLower(words[i]) {
 		case "created", "added", "registered", "started", "opened", "placed", "initiated":
@@ -672,7 +680,9 @@ func (d *defaulter) aboutChild(c chosen) bool {
 
 // namesChild reports whether prefix, the words of an event's name before
 // its verb, names a child entity: it is not the aggregate's name, and the
-// event carries the child's ID (RepositoryAdded carries RepositoryID).
+// event carries the child's ID (RepositoryAdded carries RepositoryID), or
+// the aggregate holds a collection of that name (ItemAdded in an order
+// with Items).
 // Words such as Was (WasCreated) or the aggregate's own name
 // (OrderCreatedEvent) name no child, and neither does a prefix the event
 // carries no ID of, so such an event creates or deletes the aggregate.
@@ -680,6 +690,11 @@ func (d *defaulter) namesChild(c chosen, prefix []string) bool {
 	name := strings.Join(prefix, "")
 	if d.isAggregateName(c.pkg, name) {
 		return false
+	}
+	for _, coll := range c.pkg.Collections {
+		if strings.EqualFold(coll, name) || strings.EqualFold(coll, names.Exported(names.Plural(names.Snake(name)))) {
+			return true
+		}
 	}
 	for _, f := range c.ev.Fields {
 		if strings.EqualFold(f.Name, name+"ID") || strings.EqualFold(f.Name, name+"Id") {
@@ -784,7 +799,7 @@ func (d *defaulter) flagColumn(pkg *load.Package, event string) string {
 // the aggregate's name in front (BookingConfirmed in a booking), so that
 // the flag is is_confirmed.
 func (d *defaulter) eventStem(pkg *load.Package, event string) string {
-	words := names.Words(names.TrimTypeSuffix(event))
+	words := names.EventWords(event)
 	for len(words) > 1 && d.isAggregateName(pkg, words[0]) {
 		words = words[1:]
 	}

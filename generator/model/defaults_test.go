@@ -319,3 +319,25 @@ func TestNewProjectionCreationStyles(t *testing.T) {
 		}
 	}
 }
+
+// TestNewProjectionCollectionsAndIDs shows the two narrower rules: an
+// event that adds to a collection the aggregate holds (Items, Tags) is a
+// child's or a value's, whatever it carries, and passive names
+// (ItemWasAdded) read as what happened; and when no name creates, the
+// first event that carries the aggregate's ID (BasketID) inserts, rather
+// than the first event.
+func TestNewProjectionCollectionsAndIDs(t *testing.T) {
+	t.Parallel()
+	p := newProjectionOK(t, "shop/basket", "", model.Choices{})
+	want := map[string]string{
+		"Touched":       config.Update,
+		"Opening":       config.Insert,
+		"ItemWasAdded":  config.Ignore,
+		"TagsWereAdded": config.Ignore,
+	}
+	for _, e := range p.Events {
+		if w := want[e.Type]; e.Op != w {
+			t.Errorf("%s: op %s, want %s", e.Type, e.Op, w)
+		}
+	}
+}

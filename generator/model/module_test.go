@@ -156,6 +156,32 @@ type AddressAdded struct {
 //projgen:event
 type WasDeleted struct{}
 `,
+	// A passive style with collections on the aggregate, and a creation
+	// event only the aggregate's ID marks.
+	"shop/basket/basket.go": `package basket
+
+// Basket holds items and tags.
+type Basket struct {
+	ID    string
+	Items []string
+	Tags  map[string]bool
+}
+
+//projgen:event
+type Touched struct{ At string }
+
+//projgen:event
+type Opening struct {
+	BasketID string
+	Owner    string
+}
+
+//projgen:event
+type ItemWasAdded struct{ SKU string }
+
+//projgen:event
+type TagsWereAdded []string
+`,
 	// A program is never an aggregate.
 	"cmd/tool/main.go": `package main
 

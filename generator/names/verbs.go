@@ -66,7 +66,7 @@ func BaseVerb(word string) (base string, ok bool) {
 // tense the method is "Apply" + Exported(event): "Heartbeat" →
 // "ApplyHeartbeat".
 func MethodName(event, object string) string {
-	words := Words(TrimTypeSuffix(event))
+	words := EventWords(event)
 	verb, base := -1, ""
 	for i := len(words) - 1; i >= 0; i-- {
 		if b, ok := BaseVerb(words[i]); ok {
@@ -89,6 +89,27 @@ func MethodName(event, object string) string {
 	}
 	return b.String()
 }
+
+// EventWords returns the words of an event's name that say what happened:
+// without a library's type suffix (TrimTypeSuffix) and without auxiliary
+// verbs, so that go-eventually's WasCreated reads as Created and
+// ItemWasAdded as ItemAdded. A name of auxiliaries only is kept whole.
+func EventWords(event string) []string {
+	words := Words(TrimTypeSuffix(event))
+	var out []string
+	for _, w := range words {
+		if !slices.Contains(auxiliaries, strings.ToLower(w)) {
+			out = append(out, w)
+		}
+	}
+	if len(out) == 0 {
+		return words
+	}
+	return out
+}
+
+// auxiliaries are the auxiliary verbs of passive event names.
+var auxiliaries = []string{"was", "were", "has", "have", "had", "been", "is", "are", "got"}
 
 // TrimTypeSuffix returns an event's name without a trailing word that
 // says what the type is rather than what happened (see typeSuffixes):

@@ -584,6 +584,12 @@ func TestMethodName(t *testing.T) {
 		{"InviteAcceptedEvent", "Invite", "AcceptInvite"},
 		{"ShippedPayload", "Order", "ShipOrder"},
 		{"Data", "Order", "ApplyData"},
+		// go-eventually's passive names.
+		{"WasCreated", "Order", "CreateOrder"},
+		{"ItemWasAdded", "Order", "AddItem"},
+		{"TagsWereAdded", "Order", "AddTags"},
+		{"WasShipped", "Order", "ShipOrder"},
+		{"HasBeenPaid", "Order", "PayOrder"},
 
 		// Real event names.
 		{"OrderShipped", "Order", "ShipOrder"},

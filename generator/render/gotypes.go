@@ -86,6 +86,7 @@ func importNames(f *jen.File, m *model.Module, p *model.Projection) {
 		f.ImportName(proj.Package.Path, proj.Package.Name)
 		for _, meth := range proj.Methods {
 			f.ImportName(meth.Event.Package, meth.Event.PackageName)
+			nameTypes(f, meth.Event.Type)
 			for _, prm := range meth.Params {
 				nameTypes(f, prm.Type)
 			}

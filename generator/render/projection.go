@@ -66,51 +66,67 @@ func (r *renderer) projection(p *model.Projection) *jen.File {
 // processDoc is the doc comment of Process.
 func processDoc(p *model.Projection) string {
 	for _, m := range p.Methods {
-		if !m.Event.HasPayload() {
-			return "Process applies one event. Events without a payload type are told by their topic; " +
-				"the payload of the others may be a value or a pointer. Events of other types are ignored."
+		if m.Event.ByTopic() {
+			return "Process applies one event. Events named by a constant are told by their topic, " +
+				"the others by their payload's type; a payload may be a value or a pointer. Other events are ignored."
 		}
 	}
 	return "Process applies one event. Its payload may be a value or a pointer; events of other types are ignored."
 }
 
-// topicCases are Process's cases for events without a payload type,
-// chosen by topic.
+// topicCases are Process's cases for events named by a constant, chosen
+// by topic: those without a payload are applied from the envelope, the
+// others take a value or a pointer of their payload type, and refuse any
+// other payload.
 func topicCases(p *model.Projection) []jen.Code {
 	var out []jen.Code
 	for _, m := range p.Methods {
-		if !m.Event.HasPayload() {
+		switch {
+		case !m.Event.ByTopic():
+		case !m.Event.HasPayload():
 			out = append(out, jen.Case(jen.Lit(m.Topic)).Block(
 				jen.Return(jen.Id("p").Dot(m.Handler).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"))),
+			))
+		default:
+			out = append(out, jen.Case(jen.Lit(m.Topic)).Block(
+				jen.Switch(jen.Id("data").Op(":=").Id("e").Dot("Data").Assert(jen.Type())).Block(payloadCases(m)...),
+				jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
+					jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
+					jen.Id("Err").Op(":").Qual("fmt", "Errorf").Call(jen.Lit("payload %T: %w"), jen.Id("e").Dot("Data"), jen.Qual(runtime, "ErrPayloadType")),
+				)),
 			))
 		}
 	}
 	return out
 }
 
-// typeCases are Process's cases for events with a payload type: a value
-// and a pointer each.
+// payloadCases are the cases of a type switch on an event's payload: a
+// value, and a pointer that must not be nil.
+func payloadCases(m *model.Method) []jen.Code {
+	return []jen.Code{
+		jen.Case(eventType(m.Event)).Block(
+			jen.Return(jen.Id("p").Dot(m.Handler).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
+		),
+		jen.Case(jen.Op("*").Add(eventType(m.Event))).Block(
+			jen.If(jen.Id("data").Op("==").Nil()).Block(
+				jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
+					jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
+					jen.Id("Err").Op(":").Qual(runtime, "ErrNilPayload"),
+				)),
+			),
+			jen.Return(jen.Id("p").Dot(m.Handler).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
+		),
+	}
+}
+
+// typeCases are Process's cases for events that are types of their own:
+// a value and a pointer each.
 func typeCases(p *model.Projection) []jen.Code {
 	var out []jen.Code
 	for _, m := range p.Methods {
-		if !m.Event.HasPayload() {
-			continue
+		if !m.Event.ByTopic() {
+			out = append(out, payloadCases(m)...)
 		}
-		helper := m.Handler
-		out = append(out,
-			jen.Case(eventType(m.Event)).Block(
-				jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Op("&").Id("data"))),
-			),
-			jen.Case(jen.Op("*").Add(eventType(m.Event))).Block(
-				jen.If(jen.Id("data").Op("==").Nil()).Block(
-					jen.Return(jen.Op("&").Qual(runtime, "EventError").Values(
-						jen.Id("Meta").Op(":").Id("e").Dot("Meta"),
-						jen.Id("Err").Op(":").Qual(runtime, "ErrNilPayload"),
-					)),
-				),
-				jen.Return(jen.Id("p").Dot(helper).Call(jen.Id("ctx"), jen.Id("e").Dot("Meta"), jen.Id("data"))),
-			),
-		)
 	}
 	return out
 }

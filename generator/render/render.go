@@ -196,6 +196,9 @@ func goSource(f *jen.File) ([]byte, error) {
 // eventType is the event's Go type, qualified when it lives in another
 // package than the file.
 func eventType(ev *load.Event) *jen.Statement {
+	if ev.ByTopic() {
+		return jen.Add(goType(ev.Type))
+	}
 	return jen.Qual(ev.Package, ev.Name)
 }
 

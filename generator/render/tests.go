@@ -263,6 +263,7 @@ func (r *renderer) otherEventsTest(f *jen.File, p *model.Projection, s *sampler)
 		return
 	}
 	r.nilPayloadTest(f, p, newProjection)
+	r.wrongPayloadTest(f, p, newProjection)
 	r.readModelErrorsTest(f, p, s, newProjection)
 }
 
@@ -275,15 +276,54 @@ func (r *renderer) nilPayloadTest(f *jen.File, p *model.Projection, newProjectio
 		return
 	}
 	first := p.Methods[i]
+	event := jen.Dict{jen.Id("Data"): jen.Parens(jen.Op("*").Add(eventType(first.Event))).Parens(jen.Nil())}
+	if first.Event.ByTopic() {
+		event[jen.Id("Meta")] = jen.Qual(runtime, "Meta").Values(jen.Id("Topic").Op(":").Lit(first.Topic))
+	}
 	f.Line()
 	f.Add(doc(fmt.Sprintf("Test%sNilPayload checks that a nil *%s is reported, not dereferenced.", n.Projection, eventRef(p, first.Event))))
 	f.Func().Id("Test" + n.Projection + "NilPayload").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 		append(newProjection,
-			jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Qual(runtime, "Event").Values(jen.Dict{
-				jen.Id("Data"): jen.Parens(jen.Op("*").Add(eventType(first.Event))).Parens(jen.Nil()),
-			})),
+			jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Qual(runtime, "Event").Values(event)),
 			jen.If(jen.Op("!").Qual("errors", "Is").Call(jen.Err(), jen.Qual(runtime, "ErrNilPayload"))).Block(
 				jen.Id("t").Dot("Errorf").Call(jen.Lit("Process(nil payload) = %v, want projection.ErrNilPayload"), jen.Err()),
+			),
+		)...,
+	)
+}
+
+// wrongPayloadTest renders, for events told by their topic, the test that
+// a payload of another type than the topic's is an error naming the event,
+// not a call with a zero value and not silence.
+func (r *renderer) wrongPayloadTest(f *jen.File, p *model.Projection, newProjection []jen.Code) {
+	var topics []jen.Code
+	for _, m := range p.Methods {
+		if m.Event.ByTopic() && m.Event.HasPayload() {
+			topics = append(topics, jen.Line().Lit(m.Topic))
+		}
+	}
+	if len(topics) == 0 {
+		return
+	}
+	n := p.Names
+	f.Line()
+	f.Comment("notAPayload is of no event's payload type.")
+	f.Type().Id("notAPayload").Struct()
+	f.Line()
+	f.Add(doc(fmt.Sprintf("Test%sWrongPayloadType checks that an event whose payload is not of its topic's type "+
+		"is an error wrapping projection.ErrPayloadType that names the event.", n.Projection)))
+	f.Func().Id("Test" + n.Projection + "WrongPayloadType").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		append(newProjection,
+			jen.For(jen.List(jen.Id("_"), jen.Id("topic")).Op(":=").Range().Index().String().Values(append(topics, jen.Line())...)).Block(
+				jen.Err().Op(":=").Id("proj").Dot("Process").Call(jen.Qual("context", "Background").Call(), jen.Qual(runtime, "Event").Values(
+					jen.Id("Meta").Op(":").Qual(runtime, "Meta").Values(jen.Id("Topic").Op(":").Id("topic"), jen.Id("Position").Op(":").Lit(7)),
+					jen.Id("Data").Op(":").Id("notAPayload").Values(),
+				)),
+				jen.Var().Id("eventErr").Op("*").Qual(runtime, "EventError"),
+				jen.If(jen.Op("!").Qual("errors", "Is").Call(jen.Err(), jen.Qual(runtime, "ErrPayloadType")).Op("||").
+					Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("eventErr")).Op("||").Id("eventErr").Dot("Meta").Dot("Position").Op("!=").Lit(7)).Block(
+					jen.Id("t").Dot("Errorf").Call(jen.Lit("Process(%s, notAPayload) = %v, want an *projection.EventError wrapping projection.ErrPayloadType"), jen.Id("topic"), jen.Err()),
+				),
 			),
 		)...,
 	)

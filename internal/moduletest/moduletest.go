@@ -4,11 +4,13 @@
 package moduletest
 
 import (
-	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
 )
 
 // Replace is the replace directive of the example modules, which sit two
@@ -16,8 +18,9 @@ import (
 const Replace = "=> ../.."
 
 // Copy copies the module in src (such as testdata/registry under root)
-// into a new temporary directory, with its replace directive pointed at
-// root, the repository's absolute path. It returns the copy.
+// into a new temporary directory, with every replace directive that names
+// a directory by a relative path (projgen's, a library stand-in's) made
+// absolute, so that the copy builds where it is. It returns the copy.
 func Copy(tb testing.TB, root, src string) string {
 	tb.Helper()
 	dst := filepath.Join(tb.TempDir(), filepath.Base(src))
@@ -29,11 +32,35 @@ func Copy(tb testing.TB, root, src string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data = bytes.Replace(data, []byte(Replace), []byte("=> "+root), 1)
+	f, err := modfile.Parse(gomod, data, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	absSrc, err := filepath.Abs(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range f.Replace {
+		if r.New.Version == "" && !filepath.IsAbs(r.New.Path) {
+			if err := f.AddReplace(r.Old.Path, r.Old.Version, filepath.Join(absSrc, r.New.Path), ""); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if data, err = f.Format(); err != nil {
+		tb.Fatal(err)
+	}
 	if err := os.WriteFile(gomod, data, 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return dst
+}
+
+// Relative turns the absolute replace paths of a copy's go.mod under
+// root back into paths relative to a module two directories below root,
+// as golden/NAME is.
+func Relative(gomod, root string) string {
+	return strings.ReplaceAll(gomod, "=> "+root, Replace)
 }
 
 // Tree reads every file under dir, by slash-separated path relative to

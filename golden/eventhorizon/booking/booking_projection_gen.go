@@ -39,9 +39,9 @@ func (p *BookingProjection) Topics() []string {
 	}
 }
 
-// Process applies one event. Events without a payload type are told by
-// their topic; the payload of the others may be a value or a pointer.
-// Events of other types are ignored.
+// Process applies one event. Events named by a constant are told by their
+// topic, the others by their payload's type; a payload may be a value or a
+// pointer. Other events are ignored.
 func (p *BookingProjection) Process(ctx context.Context, e projection.Event) error {
 	switch e.Topic {
 	case "BookingConfirmed":
