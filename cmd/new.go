@@ -159,6 +159,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err != nil {
 		return err
 	}
+	placeRegistry(cfg, mod, aggregates)
 	rerun, err := addProjection(cfg, proj)
 	if err != nil {
 		return err
@@ -242,6 +243,15 @@ func setMigrations(cfg *config.Config, format string) error {
 
 // addProjection adds proj to cfg. A projection of the same name with the
 // same settings is a re-run; with other settings, an error.
+// placeRegistry puts the registry of a projgen.yaml that has no
+// projection yet where it can import the first projection's aggregates
+// (model.DefaultRegistry); a registry directory the user chose stays.
+func placeRegistry(cfg *config.Config, mod *load.Module, aggregates []*load.Package) {
+	if len(cfg.Projections) == 0 && cfg.Registry == config.New().Registry {
+		cfg.Registry = model.DefaultRegistry(mod, aggregates)
+	}
+}
+
 func addProjection(cfg *config.Config, proj config.Projection) (rerun bool, err error) {
 	old, i := cfg.Projection(proj.Name)
 	if old == nil {

@@ -243,6 +243,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	if err != nil {
 		return err
 	}
+	placeRegistry(cfg, mod, aggregates)
 	rerun, err := addProjection(cfg, proj)
 	if err != nil {
 		return err

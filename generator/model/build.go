@@ -341,6 +341,21 @@ func (b *builder) registry(m *Module) *Registry {
 	}
 	r.Projections = slices.Clone(m.Projections)
 	slices.SortFunc(r.Projections, func(a, c *Projection) int { return strings.Compare(a.Name, c.Name) })
+	for _, p := range r.Projections {
+		imports := []string{p.Package.Path}
+		for _, meth := range p.Methods {
+			imports = append(imports, meth.Event.Package)
+		}
+		for _, imp := range imports {
+			if !canImport(r.Package.Path, imp) {
+				parent, _ := internalParent(imp)
+				b.errorf("$.registry", "the registry %s cannot import %s, which is internal to %s", dir, imp, parent).
+					WithHint("move the registry under %s: set registry: %s in projgen.yaml", parent,
+						path.Join(strings.TrimPrefix(strings.TrimPrefix(parent, b.in.Module.Path), "/"), "projections"))
+				return r
+			}
+		}
+	}
 	byTopic := map[string]*load.Event{}
 	for _, p := range m.Projections {
 		for _, meth := range p.Methods {
