@@ -556,9 +556,10 @@ func (d *defaulter) topic(p config.Projection, c chosen) (string, error) {
 	if c.ev.Topic != "" {
 		return c.ev.Topic, nil
 	}
-	if _, err := templateTopic(topicTemplate(d.cfg, &p), c.pkg, c.ev); err != nil {
-		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template: %v", err).
-			WithHint("use {{.ImportPath}}, {{.Package}} and {{.Type}}")
+	tmpl := topicTemplate(d.cfg, &p)
+	if _, err := templateTopic(tmpl, c.pkg, c.ev); err != nil {
+		return "", diag.Errorf(d.cfg.Pos("$.topics"), "topics template %q (--topics or projgen.yaml's topics): %v", tmpl, err).
+			WithHint("use {{.ImportPath}}, {{.Package}} and {{.Type}}, such as {{.Type}} or %s", config.DefaultTopics)
 	}
 	return "", nil
 }
