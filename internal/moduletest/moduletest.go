@@ -1,6 +1,7 @@
 // Package moduletest copies the example modules of this repository for
-// tests: the copies point their projgen requirement at the repository, so
-// that the go command builds them against the code under test.
+// tests: the copies point their requirement of projgen's runtime module
+// at the repository's projection/ directory, so that the go command
+// builds them against the code under test.
 package moduletest
 
 import (
@@ -12,12 +13,14 @@ import (
 )
 
 // Replace is the replace directive of the example modules, which sit two
-// directories below the repository root.
-const Replace = "=> ../.."
+// directories below the repository root: the runtime module is the
+// repository's projection/ directory.
+const Replace = "=> ../../projection"
 
 // Copy copies the module in src (such as testdata/registry under root)
 // into a new temporary directory, with its replace directive pointed at
-// root, the repository's absolute path. It returns the copy.
+// the runtime in root, the repository's absolute path (see Replacement).
+// It returns the copy.
 func Copy(tb testing.TB, root, src string) string {
 	tb.Helper()
 	dst := filepath.Join(tb.TempDir(), filepath.Base(src))
@@ -29,11 +32,17 @@ func Copy(tb testing.TB, root, src string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data = bytes.Replace(data, []byte(Replace), []byte("=> "+root), 1)
+	data = bytes.Replace(data, []byte(Replace), []byte(Replacement(root)), 1)
 	if err := os.WriteFile(gomod, data, 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return dst
+}
+
+// Replacement is the replace directive of a copy made by Copy: it points
+// at the runtime module of the repository at root.
+func Replacement(root string) string {
+	return "=> " + filepath.Join(root, "projection")
 }
 
 // Tree reads every file under dir, by slash-separated path relative to
