@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime/debug"
@@ -61,7 +62,7 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if !opts.listed {
 		listChanges(stdio, plan)
 	}
-	changed, err := reqs.Require(ctx, mod.Dir)
+	changed, err := reqs.Require(ctx, mod.Dir, goDirs(mod.Dir, res))
 	if err != nil {
 		return err
 	}
@@ -96,6 +97,25 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written%s, %d unchanged\n",
 		time.Since(start).Seconds(), written, deleted, plan.Count(write.Unchanged))
 	return nil
+}
+
+// goDirs returns the directories of the generated Go files that are on
+// disk, the runner's main included while it exists, relative to root.
+func goDirs(root string, res *generator.Result) []string {
+	var dirs []string
+	for _, f := range res.Output.Files {
+		if !strings.HasSuffix(f.Path, ".go") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
+			continue
+		}
+		if dir := path.Dir(f.Path); !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
 }
 
 // listChanges prints the files a plan creates, updates or deletes.

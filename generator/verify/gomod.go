@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,9 +70,11 @@ func Plan(goModPath string, goMod []byte, imports []model.Import, known map[stri
 
 // Require adds the missing modules to the go.mod in root as go get does,
 // then makes go.sum hold every checksum the whole module needs, so that
-// go build ./... and go vet ./... pass. It returns what changed, one
-// line each, as a person would say it: "go.mod: added M v1.2.3",
-// "go.mod: upgraded M v1.0.0 => v1.2.0", "go.mod: go line 1.22 => 1.25.0".
+// go build ./... and go vet ./... pass. dirs are the directories of the
+// generated packages, relative to root and slash separated. It returns
+// what changed, one line each, as a person would say it:
+// "go.mod: added M v1.2.3", "go.mod: upgraded M v1.0.0 => v1.2.0",
+// "go.mod: go line 1.22 => 1.25.0", "../go.work: go line 1.22 => 1.25.0".
 //
 // The runtime module is added first, then the others, each at the
 // version given or the one the module graph selects already, whichever
@@ -79,9 +82,10 @@ func Plan(goModPath string, goMod []byte, imports []model.Import, known map[stri
 // only as far as the new requirements need, and no other requirement is
 // ever downgraded. Inside a go.work workspace the go command runs in
 // workspace mode, where go get edits this module's go.mod (and may raise
-// go.work's go line, reported too) and checksums the module's go.sum
-// lacks go to go.work.sum.
-func (r *Requirements) Require(ctx context.Context, root string) ([]string, error) {
+// go.work's go line, reported too); go.mod and go.sum are completed for
+// the generated packages, so that they build with GOWORK=off too, and
+// the other checksums the module lacks go to go.work.sum.
+func (r *Requirements) Require(ctx context.Context, root string, dirs []string) ([]string, error) {
 	goModPath := filepath.Join(root, "go.mod")
 	before, err := os.ReadFile(goModPath)
 	if err != nil {
@@ -114,14 +118,26 @@ func (r *Requirements) Require(ctx context.Context, root string) ([]string, erro
 		}
 	}
 
-	// go.sum: every checksum that building and testing the whole module
-	// needs. Outside a workspace -mod=mod lets go list write them (and
-	// mark as direct the requirements the generated code imports);
-	// workspace mode refuses -mod=mod, and writes what is missing to
-	// go.work.sum by itself.
-	list := []string{"list", "-e", "-deps", "-test", "./..."}
-	if work == "" {
-		list = []string{"list", "-mod=mod", "-e", "-deps", "-test", "./..."}
+	// go get, which loads no package of the module, marks the modules it
+	// adds indirect and lists only some of what they need. Outside a
+	// workspace, go list -mod=mod loads every package of the module and
+	// its tests, completing go.mod (the generated code's imports direct)
+	// and writing every go.sum line. Workspace mode refuses -mod=mod: go
+	// get -t on the generated packages completes go.mod and go.sum for
+	// them, and go list, there, writes any other missing checksum to
+	// go.work.sum.
+	list := []string{"list", "-mod=mod", "-e", "-deps", "-test", "./..."}
+	if work != "" {
+		if len(dirs) > 0 {
+			args := []string{"get", "-t"}
+			for _, d := range dirs {
+				args = append(args, "./"+path.Clean(d))
+			}
+			if _, err := gocmd(ctx, root, args...); err != nil {
+				return nil, err
+			}
+		}
+		list = []string{"list", "-e", "-deps", "-test", "./..."}
 	}
 	if _, err := gocmd(ctx, root, list...); err != nil {
 		return nil, err
