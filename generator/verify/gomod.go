@@ -26,7 +26,9 @@ import (
 // go.mod does not require yet, and at which versions: the ones projgen
 // was built and tested with.
 type Requirements struct {
-	// Missing are the modules to add, as path@version, sorted.
+	// Missing are the modules to add, as path@version, sorted; and the
+	// runtime module when go.mod requires an older version than the one
+	// the generated code was written for.
 	Missing []string
 }
 
@@ -35,20 +37,34 @@ type Requirements struct {
 // It fails, before anything is written, when a module is missing and no
 // version is known.
 func Plan(goModPath string, goMod []byte, imports []model.Import, known map[string]string) (*Requirements, error) {
-	f, err := modfile.ParseLax(goModPath, goMod, nil)
+	// Parse reads replace directives too, which ParseLax skips; ParseLax
+	// still reads the requirements of a go.mod Parse rejects.
+	f, err := modfile.Parse(goModPath, goMod, nil)
 	if err != nil {
-		return nil, diag.Errorf(diag.Rel(goModPath), "%v", err)
+		if f, err = modfile.ParseLax(goModPath, goMod, nil); err != nil {
+			return nil, diag.Errorf(diag.Rel(goModPath), "%v", err)
+		}
 	}
-	required := map[string]bool{}
+	required := map[string]string{}
 	for _, r := range f.Require {
-		required[r.Mod.Path] = true
+		required[r.Mod.Path] = r.Mod.Version
+	}
+	replaced := map[string]bool{}
+	for _, r := range f.Replace {
+		replaced[r.Old.Path] = true
 	}
 	reqs := &Requirements{}
 	for _, imp := range imports {
-		if required[imp.Module] {
+		version := known[imp.Module]
+		if have, ok := required[imp.Module]; ok {
+			// Generated code calls the runtime it was generated for: an
+			// older one is raised to it, unless go.mod replaces it.
+			if imp.Module == model.RuntimeModule && !replaced[imp.Module] && semver.IsValid(version) &&
+				semver.Compare(have, version) < 0 && !slices.Contains(reqs.Missing, imp.Module+"@"+version) {
+				reqs.Missing = append(reqs.Missing, imp.Module+"@"+version)
+			}
 			continue
 		}
-		version := known[imp.Module]
 		switch {
 		case imp.Module == model.RuntimeModule && (version == "" || version == "(devel)"):
 			return nil, diag.Errorf(diag.Rel(goModPath), "go.mod does not require %s, which the generated code imports, "+
@@ -61,7 +77,7 @@ func Plan(goModPath string, goMod []byte, imports []model.Import, known map[stri
 		if err := module.Check(imp.Module, version); err != nil {
 			return nil, fmt.Errorf("version of %s: %w", imp.Module, err)
 		}
-		required[imp.Module] = true
+		required[imp.Module] = version
 		reqs.Missing = append(reqs.Missing, imp.Module+"@"+version)
 	}
 	slices.Sort(reqs.Missing)
