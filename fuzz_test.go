@@ -138,7 +138,7 @@ var fuzzBase struct {
 func fuzzModule(t testing.TB) ([]byte, []byte) {
 	fuzzBase.once.Do(func() {
 		dir := t.TempDir()
-		gomod := fmt.Sprintf("module example.com/fz\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/google/uuid v1.6.0\n\tgithub.com/projgen/projgen v0.0.0\n\tgo.uber.org/mock v0.6.0\n)\n\nreplace github.com/projgen/projgen => %s\n", repoRoot(t.(*testing.T)))
+		gomod := fmt.Sprintf("module example.com/fz\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/google/uuid v1.6.0\n\tgithub.com/projgen/projgen/projection v0.0.0\n\tgo.uber.org/mock v0.6.0\n)\n\nreplace github.com/projgen/projgen/projection => %s\n", filepath.Join(repoRoot(t.(*testing.T)), "projection"))
 		src := "package fz\n\nimport (\n\t_ \"github.com/google/uuid\"\n\t_ \"github.com/projgen/projgen/projection/projectiontest\"\n\t_ \"go.uber.org/mock/gomock\"\n)\n"
 		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 			fuzzBase.failed = err

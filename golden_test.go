@@ -164,14 +164,14 @@ func projgen(t *testing.T, args ...string) (int, string) {
 }
 
 // copyModule copies a module of testdata/ into a new directory and points
-// its projgen requirement at this repository.
+// its requirement of the runtime module at this repository's.
 func copyModule(t *testing.T, src string) string {
 	t.Helper()
 	return moduletest.Copy(t, repoRoot(t), src)
 }
 
 // readTree reads every file under dir, by slash-separated relative path,
-// with go.mod's replace directive pointed back at ../.. as in the repository.
+// with go.mod's replace directive pointed back at ../../projection as in the repository.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := moduletest.Tree(t, dir)

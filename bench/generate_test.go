@@ -17,7 +17,7 @@ import (
 )
 
 // example copies golden/registry, the example module with five
-// projections, into a temporary directory whose projgen requirement points
+// projections, into a temporary directory whose runtime requirement points
 // at this repository, and reads it.
 func example(b *testing.B) (*load.Module, *config.Config) {
 	b.Helper()

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/projgen/projgen/generator/diag"
+	"github.com/projgen/projgen/generator/model"
 )
 
 // Exit codes.
@@ -145,12 +146,23 @@ func newVersionCmd(stdio IO) *cobra.Command {
 	}
 }
 
-// projgenVersion is the version of projgen's module this binary was built
-// from, for users' go.mod, or "" for a development build.
-func projgenVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok || info.Main.Path != "github.com/projgen/projgen" || info.Main.Version == "(devel)" {
+// runtimeVersion is the version of the runtime module that this binary
+// was built with, from its build information (debug.ReadBuildInfo), for
+// users' go.mod; or "" for a development build, whose runtime is a
+// directory (a replace directive) or a (devel) version no user can
+// require.
+func runtimeVersion(info *debug.BuildInfo, ok bool) string {
+	if !ok {
 		return ""
 	}
-	return info.Main.Version
+	for _, d := range info.Deps {
+		if d.Path != model.RuntimeModule {
+			continue
+		}
+		if d.Replace != nil || d.Version == "" || d.Version == "(devel)" {
+			return ""
+		}
+		return d.Version
+	}
+	return ""
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -44,8 +46,10 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if len(unformatted) > 0 {
 		return fmt.Errorf("generated files are not gofmt-clean: %s; this is a bug in projgen, please report it", strings.Join(unformatted, ", "))
 	}
+	// The runtime at the version this projgen was built with, the other
+	// modules at the versions of projgen's go.mod.
 	known := verify.Versions(build.GoMod)
-	known[model.RuntimeModule] = projgenVersion()
+	known[model.RuntimeModule] = runtimeVersion(debug.ReadBuildInfo())
 	goModPath := filepath.Join(mod.Dir, "go.mod")
 	reqs, err := verify.Plan(goModPath, mod.GoMod, res.Model.Imports, known)
 	if err != nil {
@@ -58,11 +62,12 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if !opts.listed {
 		listChanges(stdio, plan)
 	}
-	if err := reqs.Require(ctx, mod.Dir, res.Output.Packages); err != nil {
+	changed, err := reqs.Require(ctx, mod.Dir, goDirs(mod.Dir, res))
+	if err != nil {
 		return err
 	}
-	for _, m := range reqs.Missing {
-		fmt.Fprintf(stdio.Out, "go.mod: added %s, which the generated code imports\n", strings.Replace(m, "@", " ", 1))
+	for _, c := range changed {
+		fmt.Fprintln(stdio.Out, c)
 	}
 	for _, e := range res.Model.Unprojected {
 		fmt.Fprintf(stdio.Err, "projgen: note: %s.%s (%s) is an event no projection lists; add it to projgen.yaml, with op: ignore if it is left out on purpose\n",
@@ -92,6 +97,25 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written%s, %d unchanged\n",
 		time.Since(start).Seconds(), written, deleted, plan.Count(write.Unchanged))
 	return nil
+}
+
+// goDirs returns the directories of the generated Go files that are on
+// disk, the runner's main included while it exists, relative to root.
+func goDirs(root string, res *generator.Result) []string {
+	var dirs []string
+	for _, f := range res.Output.Files {
+		if !strings.HasSuffix(f.Path, ".go") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
+			continue
+		}
+		if dir := path.Dir(f.Path); !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
 }
 
 // listChanges prints the files a plan creates, updates or deletes.

@@ -32,7 +32,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // exampleModule copies testdata/registry into a temporary directory, with
-// its projgen requirement pointed at this repository.
+// its runtime requirement pointed at this repository.
 func exampleModule(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)

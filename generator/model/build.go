@@ -41,12 +41,14 @@ type Input struct {
 
 // Runtime packages that generated code imports.
 const (
-	// RuntimeModule is projgen's own module.
-	RuntimeModule = "github.com/projgen/projgen"
+	// RuntimeModule is the runtime's module: projgen's projection/
+	// directory, a module of its own, so that users' modules do not
+	// require the CLI's.
+	RuntimeModule = "github.com/projgen/projgen/projection"
 	// RuntimePackage is the runtime package generated code imports.
-	RuntimePackage = RuntimeModule + "/projection"
+	RuntimePackage = RuntimeModule
 	// RuntimeTestPackage is the test helper package generated tests import.
-	RuntimeTestPackage = RuntimeModule + "/projection/projectiontest"
+	RuntimeTestPackage = RuntimeModule + "/projectiontest"
 	// GomockPackage is gomock, used by the generated mocks.
 	GomockPackage = "go.uber.org/mock/gomock"
 	// GomockModule provides it.

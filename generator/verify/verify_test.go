@@ -34,9 +34,10 @@ func TestGofmt(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	const goMod = "module example.com/m\n\ngo 1.26\n\nrequire (\n\tgithub.com/projgen/projgen v0.1.0\n\tgithub.com/google/uuid v1.6.0\n)\n"
+	const goMod = "module example.com/m\n\ngo 1.26\n\nrequire (\n\tgithub.com/projgen/projgen/projection v0.1.0\n\tgithub.com/google/uuid v1.6.0\n)\n"
 	imports := []model.Import{
 		{Package: model.RuntimePackage, Module: model.RuntimeModule},
+		{Package: model.RuntimeTestPackage, Module: model.RuntimeModule, Test: true},
 		{Package: model.GomockPackage, Module: model.GomockModule, Test: true},
 		{Package: "github.com/google/uuid", Module: model.UUIDModule, Test: true},
 	}
@@ -49,17 +50,33 @@ func TestPlan(t *testing.T) {
 		t.Errorf("Missing = %v, want only gomock at projgen's version", reqs.Missing)
 	}
 
-	// A development build cannot say which projgen to require.
-	noProjgen := strings.Replace(goMod, "\tgithub.com/projgen/projgen v0.1.0\n", "", 1)
-	_, err = verify.Plan("go.mod", []byte(noProjgen), imports, known)
-	if !diag.IsInput(err) || !strings.Contains(err.Error(), "development build") || !strings.Contains(err.Error(), "-replace=github.com/projgen/projgen=") {
-		t.Errorf("Plan without projgen, from a development build: %v", err)
+	// A development build cannot say which runtime to require.
+	noRuntime := strings.Replace(goMod, "\tgithub.com/projgen/projgen/projection v0.1.0\n", "", 1)
+	_, err = verify.Plan("go.mod", []byte(noRuntime), imports, known)
+	if !diag.IsInput(err) || !strings.Contains(err.Error(), "development build") ||
+		!strings.Contains(err.Error(), "go mod edit -require=github.com/projgen/projgen/projection@v0.0.0 -replace=github.com/projgen/projgen/projection=/path/to/projgen/projection") {
+		t.Errorf("Plan without the runtime, from a development build: %v", err)
 	}
-	// A released build says its version.
+	// A released build says its runtime's version.
 	known[model.RuntimeModule] = "v1.2.3"
-	reqs, err = verify.Plan("go.mod", []byte(noProjgen), imports, known)
-	if err != nil || !slices.Contains(reqs.Missing, "github.com/projgen/projgen@v1.2.3") {
-		t.Errorf("Plan without projgen, from v1.2.3: %v, %v", reqs, err)
+	reqs, err = verify.Plan("go.mod", []byte(noRuntime), imports, known)
+	if err != nil || !slices.Contains(reqs.Missing, "github.com/projgen/projgen/projection@v1.2.3") {
+		t.Errorf("Plan without the runtime, from v1.2.3: %v, %v", reqs, err)
+	}
+	// An older runtime is raised to the one the code was generated for;
+	// a newer one, or one that go.mod replaces, is left alone.
+	for _, tt := range []struct {
+		name, goMod string
+		want        []string
+	}{
+		{"older", goMod, []string{"github.com/projgen/projgen/projection@v1.2.3", "go.uber.org/mock@v0.6.0"}},
+		{"newer", strings.Replace(goMod, "projection v0.1.0", "projection v1.3.0", 1), []string{"go.uber.org/mock@v0.6.0"}},
+		{"replaced", goMod + "\nreplace github.com/projgen/projgen/projection => ../projgen/projection\n", []string{"go.uber.org/mock@v0.6.0"}},
+	} {
+		reqs, err := verify.Plan("go.mod", []byte(tt.goMod), imports, known)
+		if err != nil || !slices.Equal(reqs.Missing, tt.want) {
+			t.Errorf("Plan, %s runtime, from v1.2.3: %v, %v; want %v", tt.name, reqs, err, tt.want)
+		}
 	}
 	// A module projgen knows no version of.
 	delete(known, model.GomockModule)

@@ -1,6 +1,7 @@
 // Package moduletest copies the example modules of this repository for
-// tests: the copies point their projgen requirement at the repository, so
-// that the go command builds them against the code under test.
+// tests: the copies point their requirement of projgen's runtime module
+// at the repository's projection/ directory, so that the go command
+// builds them against the code under test.
 package moduletest
 
 import (
@@ -12,10 +13,6 @@ import (
 
 	"golang.org/x/mod/modfile"
 )
-
-// Replace is the replace directive of the example modules, which sit two
-// directories below the repository root.
-const Replace = "=> ../.."
 
 // Copy copies the module in src (such as testdata/registry under root)
 // into a new temporary directory, with every replace directive that names
@@ -60,7 +57,7 @@ func Copy(tb testing.TB, root, src string) string {
 // root back into paths relative to a module two directories below root,
 // as golden/NAME is.
 func Relative(gomod, root string) string {
-	return strings.ReplaceAll(gomod, "=> "+root, Replace)
+	return strings.ReplaceAll(gomod, "=> "+root, "=> ../..")
 }
 
 // Tree reads every file under dir, by slash-separated path relative to

@@ -4,7 +4,7 @@ go 1.26
 
 require (
 	github.com/google/uuid v1.6.0
-	github.com/projgen/projgen v0.0.0
+	github.com/projgen/projgen/projection v0.0.0
 )
 
-replace github.com/projgen/projgen => ../..
+replace github.com/projgen/projgen/projection => ../../projection

@@ -5,9 +5,9 @@ go 1.22
 require (
 	github.com/google/uuid v1.6.0
 	github.com/modernice/goes v0.9.0
-	github.com/projgen/projgen v0.0.0
+	github.com/projgen/projgen/projection v0.0.0
 )
 
 replace github.com/modernice/goes => ../goes
 
-replace github.com/projgen/projgen => ../../..
+replace github.com/projgen/projgen/projection => ../../../projection
