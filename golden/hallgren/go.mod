@@ -1,23 +1,25 @@
 module example.com/hallgren
 
-go 1.26.0
+go 1.25.0
 
-require github.com/hallgren/eventsourcing v0.8.1
+require (
+	github.com/hallgren/eventsourcing v0.8.1
+	github.com/jackc/pgx/v5 v5.12.0
+	go.uber.org/mock v0.6.0
+)
 
 require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
-	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
 
 require (
-	github.com/hallgren/eventsourcing/core v0.4.0 // indirect
-	github.com/jackc/pgx/v5 v5.12.0
-	github.com/projgen/projgen v0.0.0
-	go.uber.org/mock v0.6.0
+	github.com/hallgren/eventsourcing/core v0.4.0
+	github.com/projgen/projgen/projection v0.0.0
 )
 
-replace github.com/projgen/projgen => ../..
+replace github.com/projgen/projgen/projection => ../../projection
