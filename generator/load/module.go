@@ -26,18 +26,33 @@ type Module struct {
 	GoMod []byte
 }
 
-// ReadModule reads the go.mod at the root dir.
+// ReadModule reads the go.mod of the module dir is in: dir's own, or the
+// nearest parent's, as the go command finds it, so that projgen runs from
+// any package directory (go generate runs there).
 func ReadModule(dir string) (*Module, error) {
-	abs, err := filepath.Abs(dir)
+	start, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("module root: %w", err)
 	}
-	gomod := filepath.Join(abs, "go.mod")
-	data, err := os.ReadFile(gomod)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, diag.Errorf(diag.Rel(abs), "no go.mod here: projgen works at the root of a Go module").
-			WithHint("run it in the directory that holds go.mod, or pass --dir DIR")
+	if fi, err := os.Stat(start); err != nil || !fi.IsDir() {
+		return nil, diag.Errorf(diag.Rel(start), "%s is not a directory", diag.Rel(start)).
+			WithHint("pass --dir the module's directory, or a directory inside it")
 	}
+	abs := start
+	var data []byte
+	for {
+		data, err = os.ReadFile(filepath.Join(abs, "go.mod"))
+		if !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return nil, diag.Errorf(diag.Rel(start), "no go.mod here or in any parent directory: projgen works in a Go module").
+				WithHint("run it inside the module, or pass --dir DIR")
+		}
+		abs = parent
+	}
+	gomod := filepath.Join(abs, "go.mod")
 	if err != nil {
 		return nil, fmt.Errorf("read go.mod: %w", err)
 	}
