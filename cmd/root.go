@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"io"
 	"runtime/debug"
 
@@ -78,7 +79,7 @@ func Execute(ctx context.Context, build Build, args []string, stdio IO) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stdio.Err, "projgen: %v\nRun 'projgen %s --help' for usage.\n", ue.err, ue.cmd)
+		fmt.Fprintf(stdio.Err, "projgen: %v\nRun '%s --help' for usage.\n", ue.err, strings.TrimSpace("projgen "+ue.cmd))
 		return ExitUsage
 	}
 	fmt.Fprintln(stdio.Err, "projgen:", err)
@@ -109,6 +110,15 @@ projgen.yaml, so that 'projgen generate' reproduces the same bytes and
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// An argument that names no command is a usage error (exit 2), not
+	// cobra's plain error.
+	root.Args = func(c *cobra.Command, a []string) error {
+		if len(a) > 0 {
+			return &usageError{cmd: "", err: fmt.Errorf("unknown command %q; the commands are new, generate, check and version", a[0])}
+		}
+		return nil
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.Name(), err: err}
 	})

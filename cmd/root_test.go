@@ -1,7 +1,12 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/projgen/projgen/generator/model"
@@ -43,5 +48,45 @@ func TestRuntimeVersion(t *testing.T) {
 	// This test binary is a development build.
 	if got := runtimeVersion(debug.ReadBuildInfo()); got != "" {
 		t.Errorf("runtimeVersion of this test binary = %q, want \"\" (the runtime is replaced by ./projection)", got)
+	}
+}
+
+// TestExitCodes checks the exit contract for command lines that go wrong
+// before any generation: each is a usage error, exit 2, with a message.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "go.mod")
+	if err := os.WriteFile(file, []byte("module example.com/m\n\ngo 1.25\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badMod := t.TempDir()
+	if err := os.WriteFile(filepath.Join(badMod, "go.mod"), []byte("modul x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown command", []string{"nope"}, ExitUsage, `unknown command "nope"`},
+		{"unknown flag", []string{"check", "--bogus"}, ExitUsage, "unknown flag: --bogus"},
+		{"--dir names a file", []string{"check", "--dir", file}, ExitUsage, "is not a directory"},
+		{"unparsable go.mod", []string{"check", "--dir", badMod}, ExitUsage, "go.mod"},
+		{"no projgen.yaml", []string{"check", "--dir", dir}, ExitUsage, "no projgen.yaml"},
+		{"no command", nil, ExitOK, ""},
+		{"version", []string{"version"}, ExitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := Execute(context.Background(), Build{}, tt.args, IO{Out: &out, Err: &out})
+			if code != tt.code || !strings.Contains(out.String(), tt.msg) {
+				t.Errorf("projgen %q = exit %d\n%s\nwant exit %d and %q", tt.args, code, out.String(), tt.code, tt.msg)
+			}
+			if strings.Contains(out.String(), "exit status") {
+				t.Errorf("the message carries a child process's noise:\n%s", out.String())
+			}
+		})
 	}
 }
