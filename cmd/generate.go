@@ -43,7 +43,7 @@ written are never rewritten.`,
 			if err != nil {
 				return err
 			}
-			header := fmt.Sprintf("projgen: %d projections from %s", len(cfg.Projections), config.FileName)
+			header := fmt.Sprintf("projgen: %s from %s", count(len(cfg.Projections), "projection"), config.FileName)
 			return writeAndVerify(c.Context(), build, stdio, mod, res, opts, start, header)
 		},
 	}

@@ -67,7 +67,7 @@ func MapType(t *load.Type) (ColumnType, error) {
 	case load.Struct:
 		return ColumnType{SQL: "jsonb"}, nil
 	case load.Chan, load.Func, load.UnsafePointer, load.Complex64, load.Complex128, load.Uintptr:
-		return ColumnType{}, fmt.Errorf("a %s cannot be stored in a column", kindNoun(t))
+		return ColumnType{}, fmt.Errorf("%s cannot be stored in a column", withArticle(kindNoun(t)))
 	case load.Pointer:
 		// A named pointer type: store what it points to.
 		ct, err := MapType(t.Elem)

@@ -598,9 +598,10 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 	return op, nil
 }
 
-// withArticle puts "a" or "an" before a word, by its first letter.
+// withArticle puts "a" or "an" before a word, by how its first letter
+// sounds: an int64, a uint8, a []string.
 func withArticle(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+	if word != "" && strings.ContainsRune("aeioAEIO", rune(word[0])) {
 		return "an " + word
 	}
 	return "a " + word

@@ -311,16 +311,16 @@ func (t *tableBuilder) params(m *Method, ce *config.Event, ep string) {
 	}
 	if !ev.IsStruct() {
 		if len(ce.Fields) > 0 {
-			t.errorf(ep+".fields", "event %s is a %s, not a struct, so it has no fields to choose", ev.Name, ev.Type)
+			t.errorf(ep+".fields", "event %s is %s, not a struct, so it has no fields to choose", ev.Name, withArticle(ev.Type.String()))
 			return
 		}
 		if keyField != "" && m.Op != config.Delete {
-			t.errorf(ep, "event %s is a %s, so it cannot carry the key field %s", ev.Name, ev.Type, keyField)
+			t.errorf(ep, "event %s is %s, so it cannot carry the key field %s", ev.Name, withArticle(ev.Type.String()), keyField)
 			return
 		}
 		for name := range ce.Columns {
 			if name != ev.Name {
-				t.errorf(ep+".columns", "event %s is a %s, not a struct: columns can name only its payload's column, as %s: COLUMN", ev.Name, ev.Type, ev.Name)
+				t.errorf(ep+".columns", "event %s is %s, not a struct: columns can name only its payload's column, as %s: COLUMN", ev.Name, withArticle(ev.Type.String()), ev.Name)
 			}
 		}
 		if m.Op != config.Delete {
@@ -522,7 +522,7 @@ func (t *tableBuilder) keyParam(m *Method, ep string) {
 		return
 	}
 	if ct.Nullable || ct.SQL == "jsonb" || strings.HasSuffix(ct.SQL, "[]") {
-		t.errorf(ep, "key field %s of event %s is a %s, which cannot key a row", m.KeyParam.Field.Name, m.Event.Name, m.KeyParam.Type)
+		t.errorf(ep, "key field %s of event %s is %s, which cannot key a row", m.KeyParam.Field.Name, m.Event.Name, withArticle(m.KeyParam.Type.String()))
 		return
 	}
 	key := t.table.Key

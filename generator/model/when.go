@@ -111,7 +111,7 @@ func (c *conditionChecker) boolExpr(e ast.Expr) error {
 			return fmt.Errorf("%s is not a field of %s: %s", e.Name, c.event.Name, c.fieldNames())
 		}
 		if f.Type.Kind != load.Bool {
-			return fmt.Errorf("field %s is a %s, not a bool: compare it with a constant", e.Name, f.Type)
+			return fmt.Errorf("field %s is %s, not a bool: compare it with a constant", e.Name, withArticle(f.Type.String()))
 		}
 		c.addCandidates(e.Name, boolSamples()...)
 		return nil
@@ -137,7 +137,7 @@ func (c *conditionChecker) comparison(e *ast.BinaryExpr) error {
 	ordered := e.Op != token.EQL && e.Op != token.NEQ
 	if isNilIdent(constSide) {
 		if !nillable(f.Type) {
-			return fmt.Errorf("field %s is a %s, which cannot be nil", f.Name, f.Type)
+			return fmt.Errorf("field %s is %s, which cannot be nil", f.Name, withArticle(f.Type.String()))
 		}
 		if ordered {
 			return fmt.Errorf("%s: nil can only be compared with == or !=", exprString(e))
@@ -164,7 +164,7 @@ func (c *conditionChecker) comparison(e *ast.BinaryExpr) error {
 	case isInteger(kind) && v.Kind() == constant.Int:
 		lo, hi := intRange(kind)
 		if constant.Compare(v, token.LSS, lo) || constant.Compare(v, token.GTR, hi) {
-			return fmt.Errorf("%s does not fit field %s, a %s (from %s to %s)", v.ExactString(), f.Name, f.Type, lo.ExactString(), hi.ExactString())
+			return fmt.Errorf("%s does not fit field %s, %s (from %s to %s)", v.ExactString(), f.Name, withArticle(f.Type.String()), lo.ExactString(), hi.ExactString())
 		}
 		one := constant.MakeInt64(1)
 		// The constant and its neighbours, as far as the field holds them.
@@ -179,7 +179,7 @@ func (c *conditionChecker) comparison(e *ast.BinaryExpr) error {
 		c.addCandidates(f.Name, Sample{Value: fv}, Sample{Value: constant.BinaryOp(fv, token.ADD, half)},
 			Sample{Value: constant.BinaryOp(fv, token.SUB, half)})
 	default:
-		return fmt.Errorf("field %s is a %s and cannot be compared with %s", f.Name, f.Type, exprString(constSide))
+		return fmt.Errorf("field %s is %s and cannot be compared with %s", f.Name, withArticle(f.Type.String()), exprString(constSide))
 	}
 	return nil
 }
