@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type newFlags struct {
 	keyScope         string
 	keyType          string
 	topics           string
+	source           string
 	ops, methods     []string
 	when, set        []string
 	fields, columns  []string
@@ -105,6 +107,7 @@ written); 2 bad input or usage, with nothing written.`,
 	fl.StringVar(&f.key, "key", "", "event field that keys the rows, for a denormalized table (such as RepositoryID)")
 	fl.StringVar(&f.keyColumn, "key-column", "", "name of the key column (default: aggregate_id, the key field's, or position)")
 	fl.StringVar(&f.keyType, "key-type", "", "SQL type of aggregate IDs, uuid, text or bigint (default: from the aggregate's ID type: text for strings, bigint for integers, uuid otherwise)")
+	fl.StringVar(&f.source, "source", "", "event store the scaffolded runner reads, with the first projection: projgen, hallgren, goes or jetstream (default: the aggregate's library's store, else projgen's events table)")
 	fl.StringVar(&f.topics, "topics", "", "topic template of the events, with {{.ImportPath}}, {{.Package}} and {{.Type}} (default: how the aggregate's event-sourcing library stores them, else projgen.yaml's topics)")
 	fl.StringVar(&f.keyScope, "key-scope", "", "with --key: aggregate when the field identifies a row within its aggregate only, global when it is unique everywhere (default: global for a UUID field, aggregate otherwise)")
 	fl.StringArrayVar(&f.ops, "op", nil, "operation of an event: Event=insert|update|set|delete|append|ignore")
@@ -159,7 +162,9 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err != nil {
 		return err
 	}
-	placeRegistry(cfg, mod, aggregates)
+	if err := settleModule(cfg, mod, aggregates, f.source); err != nil {
+		return err
+	}
 	rerun, err := addProjection(cfg, proj)
 	if err != nil {
 		return err
@@ -243,13 +248,28 @@ func setMigrations(cfg *config.Config, format string) error {
 
 // addProjection adds proj to cfg. A projection of the same name with the
 // same settings is a re-run; with other settings, an error.
-// placeRegistry puts the registry of a projgen.yaml that has no
-// projection yet where it can import the first projection's aggregates
-// (model.DefaultRegistry); a registry directory the user chose stays.
-func placeRegistry(cfg *config.Config, mod *load.Module, aggregates []*load.Package) {
-	if len(cfg.Projections) == 0 && cfg.Registry == config.New().Registry {
+// settleModule makes the module-wide choices of a projgen.yaml that has no
+// projection yet, from its first projection's aggregates: the registry
+// goes where it can import them (model.DefaultRegistry), and the runner
+// reads source, or the store of their library (model.DefaultSource). A
+// registry directory the user chose stays. Later, source can only repeat
+// the recorded one: the runner main is scaffolded once.
+func settleModule(cfg *config.Config, mod *load.Module, aggregates []*load.Package, source string) error {
+	if len(cfg.Projections) > 0 {
+		if source != "" && source != cmp.Or(cfg.Source, config.SourceProjgen) {
+			return &usageError{cmd: "new", err: fmt.Errorf("--source %s: this module's runner reads %s, as projgen.yaml says; "+
+				"to change it, edit source: in projgen.yaml and the runner main in cmd/projections", source, cmp.Or(cfg.Source, config.SourceProjgen))}
+		}
+		return nil
+	}
+	if cfg.Registry == config.New().Registry {
 		cfg.Registry = model.DefaultRegistry(mod, aggregates)
 	}
+	cfg.Source = cmp.Or(source, model.DefaultSource(aggregates))
+	if cfg.Source == config.SourceProjgen {
+		cfg.Source = ""
+	}
+	return nil
 }
 
 func addProjection(cfg *config.Config, proj config.Projection) (rerun bool, err error) {
@@ -295,6 +315,9 @@ func (f newFlags) choices() (model.Choices, error) {
 			if s = strings.TrimSpace(s); s != "" {
 				ch.Fields[ev] = append(ch.Fields[ev], s)
 			}
+		}
+		if len(ch.Fields[ev]) == 0 {
+			return ch, &usageError{cmd: "new", err: fmt.Errorf("--fields %s= lists no fields: name them, such as --fields %s=A,B, or leave the flag out to project all", ev, ev)}
 		}
 	}
 	for _, s := range f.set {

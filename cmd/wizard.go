@@ -243,7 +243,9 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 	if err != nil {
 		return err
 	}
-	placeRegistry(cfg, mod, aggregates)
+	if err := settleModule(cfg, mod, aggregates, ""); err != nil {
+		return err
+	}
 	rerun, err := addProjection(cfg, proj)
 	if err != nil {
 		return err

@@ -99,6 +99,10 @@ type Config struct {
 	// Registry is the directory, relative to the module root, of the
 	// package that lists every projection of the module.
 	Registry string `yaml:"registry"`
+	// Source is the event store the runner main reads: projgen (its own
+	// events table, the default), hallgren, goes or jetstream. It only
+	// shapes the runner main that new scaffolds once.
+	Source string `yaml:"source,omitempty"`
 	// Topics is the template that gives new events their default topic,
 	// with {{.ImportPath}}, {{.Package}} and {{.Type}}.
 	Topics string `yaml:"topics"`
@@ -192,6 +196,24 @@ type Event struct {
 	Fields []string `yaml:"fields,omitempty"`
 	// Columns renames the columns of fields: field name → column name.
 	Columns map[string]string `yaml:"columns,omitempty"`
+}
+
+// The event stores a runner main can read, for Config.Source.
+const (
+	// SourceProjgen is projgen's own events table (projection.PostgresSource).
+	SourceProjgen = "projgen"
+	// SourceHallgren is hallgren/eventsourcing's SQL store.
+	SourceHallgren = "hallgren"
+	// SourceGoes is goes' PostgreSQL backend.
+	SourceGoes = "goes"
+	// SourceJetStream is a NATS JetStream stream.
+	SourceJetStream = "jetstream"
+)
+
+// Sources lists the event stores a runner main can read: those whose
+// source the scaffolded runner main can build.
+func Sources() []string {
+	return []string{SourceProjgen}
 }
 
 // New returns an empty configuration with the defaults filled in.
@@ -347,6 +369,10 @@ func (c *Config) Validate() error {
 	if _, err := template.New("topics").Option("missingkey=error").Parse(c.Topics); err != nil || c.Topics == "" {
 		add("$.topics", "topics template %q does not parse", c.Topics).
 			WithHint("use a Go template with {{.ImportPath}}, {{.Package}} and {{.Type}}, such as %s", DefaultTopics)
+	}
+	if c.Source != "" && !slices.Contains(Sources(), c.Source) {
+		add("$.source", "unknown source %q", c.Source).
+			WithHint("use one of %s", strings.Join(Sources(), ", "))
 	}
 	if !validDir(c.Registry) {
 		add("$.registry", "registry %q is not a directory inside the module", c.Registry).

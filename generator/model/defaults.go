@@ -288,7 +288,18 @@ func (d *defaulter) unused(events []chosen) error {
 			}
 		}
 	}
+	var others []string
 	for k := range d.ch.Set {
+		others = append(others, k)
+	}
+	for k := range d.ch.Fields {
+		others = append(others, k)
+	}
+	for k := range d.ch.Columns {
+		others = append(others, k)
+	}
+	slices.Sort(others)
+	for _, k := range others {
 		if !known[k] {
 			return diag.Errorf("", "%s is not one of the projected events", k).WithHint("the projected events are %s", keys(events))
 		}

@@ -1,6 +1,33 @@
 package model
 
-import "github.com/projgen/projgen/generator/load"
+import (
+	"slices"
+
+	"github.com/projgen/projgen/generator/config"
+	"github.com/projgen/projgen/generator/load"
+)
+
+// DefaultSource is the event store of a new projgen.yaml whose first
+// projection projects pkgs: the store of the library they are written
+// with, when projgen has a source for it, else projgen's own events table
+// (""). hallgren's aggregates are saved by its SQL store, goes' by its
+// PostgreSQL backend; eventhorizon, go-eventually and plain code have no
+// source of their own here.
+func DefaultSource(pkgs []*load.Package) string {
+	for _, pkg := range pkgs {
+		var s string
+		switch pkg.Library {
+		case load.Hallgren:
+			s = config.SourceHallgren
+		case load.Goes:
+			s = config.SourceGoes
+		}
+		if s != "" && slices.Contains(config.Sources(), s) {
+			return s
+		}
+	}
+	return ""
+}
 
 // libraryTopics is the topic template of events whose source names no
 // topic, for aggregates written with lib: the way the library itself
