@@ -311,6 +311,12 @@ func (p *Package) Event(name string) (*Event, error) {
 		return e, nil
 	}
 	obj, _ := p.pkg.Types.Scope().Lookup(name).(*types.TypeName)
+	if obj != nil && obj.IsAlias() {
+		// An alias names its type's event: one event, under its type's name.
+		if named, ok := types.Unalias(obj.Type()).(*types.Named); ok && named.Obj().Pkg() == p.pkg.Types && named.Obj().Name() != name {
+			return p.Event(named.Obj().Name())
+		}
+	}
 	if obj == nil || p.inGenerated(obj.Pos()) {
 		return nil, diag.Errorf("", "package %s has no type %s", p.Path, name).
 			WithHint("%s", p.candidateHint())

@@ -351,11 +351,18 @@ func (d *defaulter) eventKey(pkg *load.Package, ev *load.Event) string {
 func (d *defaulter) events(pattern string) ([]chosen, error) {
 	if len(d.ch.Events) > 0 {
 		var out []chosen
+		seen := map[*load.Event]string{}
 		for _, name := range d.ch.Events {
 			c, err := d.lookup(name)
 			if err != nil {
 				return nil, err
 			}
+			// An alias is its type: listing both names lists one event.
+			if first, dup := seen[c.ev]; dup {
+				return nil, diag.Errorf("", "--events lists %s twice: %s and %s are one type", c.ev.Name, first, name).
+					WithHint("list it once, as %s", c.ev.Name)
+			}
+			seen[c.ev] = name
 			out = append(out, c)
 		}
 		return out, nil

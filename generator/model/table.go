@@ -251,6 +251,13 @@ func (t *tableBuilder) event(j int) {
 		t.errorf(ep+".type", "event %s: %v", ce.Type, err)
 		return
 	}
+	for _, m := range t.p.Methods {
+		if m.Event == ev {
+			t.b.errorf(ep+".type", "event %s is listed twice: %s names the same type", ev.Name, ce.Type).
+				WithHint("list it once, as %s", ev.Name)
+			return
+		}
+	}
 	if ce.Op == config.Ignore {
 		t.p.Ignored = append(t.p.Ignored, ev)
 		return
