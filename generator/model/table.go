@@ -60,6 +60,13 @@ func (t *tableBuilder) build() bool {
 	if !t.ok {
 		return false
 	}
+	if n := len(t.table.Columns); n > MaxColumns {
+		t.b.errorf(t.pp+".table", "table %s would have %d columns: PostgreSQL allows %d, and projgen stops at %d, past which a read model is no longer one fact per row",
+			t.table.Name, n, postgresMaxColumns, MaxColumns).
+			WithHint("project fewer fields with fields: on the events (new --fields EVENT=A,B), or split the events into several projections (new --events)")
+		t.ok = false
+		return false
+	}
 	t.inserted()
 	if !t.ok {
 		return false
@@ -190,6 +197,15 @@ func (t *tableBuilder) tombstones() {
 	}
 	t.table.Tombstones = ts
 }
+
+// MaxColumns is the most columns projgen gives one read-model table. It
+// is well below PostgreSQL's limit (postgresMaxColumns): a table that wide
+// mixes facts that belong to several projections, and its rows and
+// statements grow with every column.
+const MaxColumns = 250
+
+// postgresMaxColumns is PostgreSQL's limit on a table's columns.
+const postgresMaxColumns = 1600
 
 // maxIdentifier is the length past which PostgreSQL truncates names.
 const maxIdentifier = 63
