@@ -94,8 +94,8 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if n := plan.Count(write.Delete); n > 0 {
 		deleted = fmt.Sprintf(", %d deleted", n)
 	}
-	fmt.Fprintf(stdio.Out, "done in %.1fs: %d files written%s, %d unchanged\n",
-		time.Since(start).Seconds(), written, deleted, plan.Count(write.Unchanged))
+	fmt.Fprintf(stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
+		time.Since(start).Seconds(), count(written, "file"), deleted, plan.Count(write.Unchanged))
 	return nil
 }
 

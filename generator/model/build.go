@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -258,6 +259,28 @@ var reservedParams = map[string]bool{
 	"net": true, "bytes": true, "errors": true, "testing": true, "slices": true,
 }
 
+// userDeclared is what the user's files of pkg declare, as far as p's
+// names go. A file at one of p's generated paths that lost projgen's
+// header is the user's, unless --force (AcceptEdited) says to take it
+// back, in which case its declarations are about to be regenerated.
+func (b *builder) userDeclared(pkg *load.Package, p *Projection) map[string]string {
+	if !b.in.AcceptEdited {
+		return pkg.Declared
+	}
+	ours := map[string]bool{}
+	for _, f := range []string{p.Files.ReadModel, p.Files.Projection, p.Files.Postgres, p.Files.Mock, p.Files.Test, p.Files.PostgresTest} {
+		ours[path.Base(f)] = true
+	}
+	out := map[string]string{}
+	for name, pos := range pkg.Declared {
+		file, _, _ := strings.Cut(filepath.ToSlash(pos), ":")
+		if !ours[path.Base(file)] {
+			out[name] = pos
+		}
+	}
+	return out
+}
+
 // checkNameCollisions reports generated Go names that the user's own code
 // in the same package already declares, and projections whose names clash
 // in one package.
@@ -268,7 +291,7 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 		declared := map[string]string{}
 		for _, pkg := range b.in.Packages {
 			if pkg.Path == p.Package.Path {
-				declared = pkg.Declared
+				declared = b.userDeclared(pkg, p)
 			}
 		}
 		if owner[p.Package.Path] == nil {
@@ -279,7 +302,8 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 			if pos, ok := declared[n]; ok {
 				b.errs = append(b.errs, diag.Errorf(pos, "%s is already declared in package %s, and projection %q generates it",
 					n, p.Package.Name, p.Name).
-					WithHint("rename your declaration, or give the projection another name in %s", b.cfg.Pos(config.ProjectionPath(idx)+".name")))
+					WithHint("rename your declaration, or give the projection another name in %s; "+
+						"if the file is projgen's and lost its first line, run again with --force to regenerate it", b.cfg.Pos(config.ProjectionPath(idx)+".name")))
 			}
 			if other, ok := owner[p.Package.Path][n]; ok && other != p.Name {
 				b.errorf(config.ProjectionPath(idx)+".name", "projections %q and %q both generate %s in package %s",
