@@ -105,13 +105,15 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 			}
 		}
 	}
+	// The registry stays when the last projection goes, empty, so that
+	// the runner main that imports it still builds.
+	reg := m.Registry
+	pkgs[reg.Package.Dir] = true
+	data, err := goSource(r.registry(reg))
+	if err := add(reg.File, Generated, data, err); err != nil {
+		return nil, err
+	}
 	if len(m.Projections) > 0 {
-		reg := m.Registry
-		pkgs[reg.Package.Dir] = true
-		data, err := goSource(r.registry(reg))
-		if err := add(reg.File, Generated, data, err); err != nil {
-			return nil, err
-		}
 		data, err = goSource(r.registryTest(reg))
 		if err := add(strings.TrimSuffix(reg.File, ".go")+"_test.go", Generated, data, err); err != nil {
 			return nil, err
