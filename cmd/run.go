@@ -84,7 +84,7 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 		if err != nil {
 			return err
 		}
-		tested = fmt.Sprintf("ok (%s, %.1fs)", result.Command, result.Duration.Seconds())
+		tested = testSummary(result)
 	} else if !opts.noTest {
 		tested = "nothing changed to test"
 	}
@@ -161,4 +161,18 @@ func changedPackages(plan *write.Plan) []string {
 	}
 	slices.Sort(dirs)
 	return dirs
+}
+
+// testSummary says what go test did: how many tests passed, and how many
+// were skipped and why, so that "ok" never hides database tests that did
+// not run.
+func testSummary(r verify.TestResult) string {
+	out := fmt.Sprintf("ok, %s passed", count(r.Passed, "test"))
+	if r.Skipped > 0 {
+		out += fmt.Sprintf(", %d skipped", r.Skipped)
+		if len(r.SkipReasons) > 0 {
+			out += " (" + strings.Join(r.SkipReasons, "; ") + ")"
+		}
+	}
+	return out + fmt.Sprintf(" (%s, %.1fs)", r.Command, r.Duration.Seconds())
 }

@@ -6,12 +6,14 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/format"
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,10 +42,83 @@ func Gofmt(files []render.File) ([]string, error) {
 type TestResult struct {
 	// Command is the command that ran.
 	Command string
-	// Output is its combined output.
+	// Output is its output, as go test prints it without -json.
 	Output string
 	// Duration is how long it took.
 	Duration time.Duration
+	// Passed and Skipped count the top-level tests that passed and that
+	// were skipped.
+	Passed, Skipped int
+	// SkipReasons are the distinct reasons the skipped tests gave, such
+	// as "skipping database test: set PROJGEN_TEST_DATABASE_URL ...", in
+	// the order first seen.
+	SkipReasons []string
+}
+
+// testEvent is one line of go test -json (cmd/test2json).
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// summarize reads go test -json output into res: the plain output, and
+// the counts and skip reasons of the top-level tests.
+func (res *TestResult) summarize(jsonOut []byte) {
+	var plain strings.Builder
+	skipping := map[string]bool{}
+	var lastOutput = map[string][]string{}
+	for _, line := range bytes.Split(jsonOut, []byte("\n")) {
+		var e testEvent
+		if len(line) == 0 || json.Unmarshal(line, &e) != nil {
+			plain.Write(line)
+			if len(line) > 0 {
+				plain.WriteByte('\n')
+			}
+			continue
+		}
+		top := e.Test != "" && !strings.Contains(e.Test, "/")
+		switch e.Action {
+		case "build-output":
+			plain.WriteString(e.Output)
+		case "output":
+			plain.WriteString(e.Output)
+			if top {
+				lastOutput[e.Test] = append(lastOutput[e.Test], e.Output)
+			}
+		case "pass":
+			if top {
+				res.Passed++
+			}
+		case "skip":
+			if top {
+				res.Skipped++
+				if r := skipReason(lastOutput[e.Test]); r != "" && !skipping[r] {
+					skipping[r] = true
+					res.SkipReasons = append(res.SkipReasons, r)
+				}
+			}
+		}
+	}
+	res.Output = plain.String()
+}
+
+// skipReason finds the message a skipped test logged: its last indented
+// output line before "--- SKIP", without the file:line prefix.
+func skipReason(lines []string) string {
+	msg := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "--- SKIP") {
+			break
+		}
+		if strings.HasPrefix(l, "    ") {
+			msg = strings.TrimSpace(l)
+		}
+	}
+	if file, rest, ok := strings.Cut(msg, ": "); ok && strings.Contains(file, ".go:") {
+		msg = rest
+	}
+	return msg
 }
 
 // ErrTestsFailed is returned by Test when go test fails.
@@ -52,7 +127,7 @@ var ErrTestsFailed = errors.New("tests failed")
 // Test runs go test on the packages in dirs (relative to root, slash
 // separated).
 func Test(ctx context.Context, root string, dirs []string) (TestResult, error) {
-	args := []string{"test"}
+	args := []string{"test", "-json"}
 	for _, d := range dirs {
 		args = append(args, "./"+path.Clean(d))
 	}
@@ -61,7 +136,8 @@ func Test(ctx context.Context, root string, dirs []string) (TestResult, error) {
 	cmd.Dir = root
 	cmd.Env = os.Environ()
 	out, err := cmd.CombinedOutput()
-	res := TestResult{Command: "go " + strings.Join(args, " "), Output: string(out), Duration: time.Since(start)}
+	res := TestResult{Command: "go " + strings.Join(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-json" }), " "), Duration: time.Since(start)}
+	res.summarize(out)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return res, fmt.Errorf("%s: %w", res.Command, ErrTestsFailed)
