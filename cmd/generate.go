@@ -13,6 +13,7 @@ import (
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/diag"
 	"github.com/projgen/projgen/generator/load"
+	"github.com/projgen/projgen/generator/verify"
 	"github.com/projgen/projgen/generator/write"
 )
 
@@ -73,10 +74,11 @@ func newCheckCmd(stdio IO) *cobra.Command {
 		Use:   "check",
 		Short: "Fail when generated code differs from what projgen.yaml and the events give",
 		Long: `check regenerates everything in memory and compares it with the files on
-disk. It writes nothing. It exits 0 when they agree, and 1 when they do
-not, with a unified diff of every changed, missing and orphaned file
-(generated for a projection that is gone), sorted by path, and the command
-that fixes them. A needed migration shows as a missing file. Run it in CI
+disk. It writes nothing. It exits 0 when they agree and the generated
+packages build and pass go vet. It exits 1 when they do not agree, with a
+unified diff of every changed, missing and orphaned file (generated for a
+projection that is gone), sorted by path, and the command that fixes them,
+and 1 when the packages do not build, with go vet's report. A needed migration shows as a missing file. Run it in CI
 to catch generated code that has drifted from the events.
 
 An edited migration, or a problem with the events or projgen.yaml, is not
@@ -106,6 +108,16 @@ drift but an error: check exits 2 and says what to do.`,
 			}
 			differ := len(plan.Changes) - plan.Count(write.Unchanged)
 			if differ == 0 {
+				// Up to date is not enough: the generated packages must build,
+				// their tests included, or a failed run would look fixed.
+				if out, err := verify.Vet(c.Context(), mod.Dir, goDirs(mod.Dir, res)); errors.Is(err, verify.ErrVetFailed) {
+					if !quiet {
+						fmt.Fprint(stdio.Out, out)
+					}
+					return &exitError{code: ExitFailed, msg: "check: the generated code is up to date, but its packages do not build or go vet fails (above); fix them, then run projgen generate"}
+				} else if err != nil {
+					return err
+				}
 				if !quiet {
 					fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
 				}

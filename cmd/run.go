@@ -75,18 +75,29 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	}
 	fmt.Fprintf(stdio.Out, "gofmt: ok (%d Go files)\n", countGo(res))
 	tested := "not run (--no-test)"
-	if dirs := changedPackages(plan); !opts.noTest && len(dirs) > 0 {
+	dirs := changedPackages(plan)
+	if len(dirs) == 0 {
+		// Nothing changed, but the last run's tests may have failed: test
+		// every package projgen owns again. go test's cache makes this
+		// cheap when they passed.
+		dirs = goDirs(mod.Dir, res)
+	}
+	if !opts.noTest && len(dirs) > 0 {
 		result, err := verify.Test(ctx, mod.Dir, dirs)
 		if errors.Is(err, verify.ErrTestsFailed) {
 			fmt.Fprint(stdio.Out, result.Output)
-			return &exitError{code: ExitFailed, msg: fmt.Sprintf("%s failed; the files are written, fix the problem and run projgen generate", result.Command)}
+			done := "the files are written"
+			if plan.Count(write.Create)+plan.Count(write.Update)+plan.Count(write.Delete) == 0 {
+				done = "no file changed"
+			}
+			return &exitError{code: ExitFailed, msg: fmt.Sprintf("%s failed; %s: fix the problem and run projgen generate", result.Command, done)}
 		}
 		if err != nil {
 			return err
 		}
 		tested = testSummary(result)
 	} else if !opts.noTest {
-		tested = "nothing changed to test"
+		tested = "no generated package to test"
 	}
 	fmt.Fprintf(stdio.Out, "go test: %s\n", tested)
 	written := plan.Count(write.Create) + plan.Count(write.Update)

@@ -147,3 +147,29 @@ func Test(ctx context.Context, root string, dirs []string) (TestResult, error) {
 	}
 	return res, nil
 }
+
+// ErrVetFailed is returned by Vet when go vet reports a problem or the
+// packages do not build.
+var ErrVetFailed = errors.New("go vet failed")
+
+// Vet runs go vet on the packages in dirs (relative to root, slash
+// separated), their tests included: it fails when they do not build. It
+// returns go vet's output.
+func Vet(ctx context.Context, root string, dirs []string) (string, error) {
+	args := []string{"vet"}
+	for _, d := range dirs {
+		args = append(args, "./"+path.Clean(d))
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return string(out), fmt.Errorf("go %s: %w", strings.Join(args, " "), ErrVetFailed)
+	}
+	if err != nil {
+		return string(out), fmt.Errorf("run go %s: %w", strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
