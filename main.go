@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -25,7 +26,7 @@ func main() {
 }
 
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cmd.Execute(ctx, cmd.Build{GoMod: goMod}, os.Args[1:], cmd.IO{
 		In:       os.Stdin,

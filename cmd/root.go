@@ -62,16 +62,15 @@ func Execute(ctx context.Context, build Build, args []string, stdio IO) int {
 	if err == nil {
 		return ExitOK
 	}
+	if ctx.Err() != nil {
+		return interrupted(stdio, err)
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
 			fmt.Fprintln(stdio.Err, "projgen:", ee.msg)
 		}
 		return ee.code
-	}
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(stdio.Err, "projgen: interrupted; nothing was written")
-		return ExitUsage
 	}
 	if diag.IsInput(err) {
 		fmt.Fprintln(stdio.Err, "projgen:", err)
@@ -84,6 +83,25 @@ func Execute(ctx context.Context, build Build, args []string, stdio IO) int {
 	}
 	fmt.Fprintln(stdio.Err, "projgen:", err)
 	return ExitFailed
+}
+
+// interrupted reports a run that SIGINT or SIGTERM ended, truthfully: the
+// tree is as it was unless the files were all written (interruptedAfterWrite).
+// The exit status is 130 whatever the failure the interrupt caused.
+func interrupted(stdio IO, err error) int {
+	var ia *interruptedAfterWrite
+	var ee *exitError
+	switch {
+	case errors.As(err, &ia):
+		fmt.Fprintln(stdio.Err, "projgen:", ia)
+	case errors.As(err, &ee) && ee.code == ExitInterrupted:
+		if ee.msg != "" {
+			fmt.Fprintln(stdio.Err, "projgen:", ee.msg)
+		}
+	default:
+		fmt.Fprintln(stdio.Err, "projgen: interrupted; nothing was written")
+	}
+	return ExitInterrupted
 }
 
 // usageError is a flag or argument error.

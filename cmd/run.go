@@ -55,9 +55,44 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if err != nil {
 		return err
 	}
+	// An interrupt before this point leaves the tree as it was; the
+	// writes themselves are renames, done at once.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := plan.Apply(); err != nil {
 		return err
 	}
+	if err := finish(ctx, stdio, mod, res, plan, reqs, opts, header); err != nil {
+		if ctx.Err() != nil {
+			return &interruptedAfterWrite{written: plan.Count(write.Create) + plan.Count(write.Update) + plan.Count(write.Delete)}
+		}
+		return err
+	}
+	written := plan.Count(write.Create) + plan.Count(write.Update)
+	deleted := ""
+	if n := plan.Count(write.Delete); n > 0 {
+		deleted = fmt.Sprintf(", %d deleted", n)
+	}
+	fmt.Fprintf(stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
+		time.Since(start).Seconds(), count(written, "file"), deleted, plan.Count(write.Unchanged))
+	return nil
+}
+
+// interruptedAfterWrite reports an interrupt that came once the files
+// were written: the tree holds the complete new set, and go.mod or the
+// tests may not be finished.
+type interruptedAfterWrite struct {
+	written int
+}
+
+func (e *interruptedAfterWrite) Error() string {
+	return fmt.Sprintf("interrupted after writing all %s of the run; go.mod and go test may not be finished: run projgen generate to finish", count(e.written, "file"))
+}
+
+// finish does what follows the writes: go.mod's requirements, gofmt's
+// report and go test.
+func finish(ctx context.Context, stdio IO, mod *load.Module, res *generator.Result, plan *write.Plan, reqs *verify.Requirements, opts writeOptions, header string) error {
 	fmt.Fprintln(stdio.Out, header)
 	if !opts.listed {
 		listChanges(stdio, plan)
@@ -100,13 +135,6 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 		tested = "no generated package to test"
 	}
 	fmt.Fprintf(stdio.Out, "go test: %s\n", tested)
-	written := plan.Count(write.Create) + plan.Count(write.Update)
-	deleted := ""
-	if n := plan.Count(write.Delete); n > 0 {
-		deleted = fmt.Sprintf(", %d deleted", n)
-	}
-	fmt.Fprintf(stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
-		time.Since(start).Seconds(), count(written, "file"), deleted, plan.Count(write.Unchanged))
 	return nil
 }
 

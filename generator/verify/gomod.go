@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -371,9 +370,7 @@ func goLineChanges(goBefore, goAfter, tcBefore, tcAfter string) []string {
 
 // gocmd runs the go command in dir and returns its standard output.
 func gocmd(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = os.Environ()
+	cmd := goCommand(ctx, dir, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

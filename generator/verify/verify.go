@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
-	"os"
 	"os/exec"
 	"path"
 	"slices"
@@ -132,9 +131,7 @@ func Test(ctx context.Context, root string, dirs []string) (TestResult, error) {
 		args = append(args, "./"+path.Clean(d))
 	}
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = os.Environ()
+	cmd := goCommand(ctx, root, args...)
 	out, err := cmd.CombinedOutput()
 	res := TestResult{Command: "go " + strings.Join(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-json" }), " "), Duration: time.Since(start)}
 	res.summarize(out)
@@ -160,9 +157,7 @@ func Vet(ctx context.Context, root string, dirs []string) (string, error) {
 	for _, d := range dirs {
 		args = append(args, "./"+path.Clean(d))
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = os.Environ()
+	cmd := goCommand(ctx, root, args...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
