@@ -32,7 +32,9 @@ func accountProjection() config.Projection {
 		Table:      "accounts",
 		Key:        config.Key{Column: "aggregate_id", From: config.KeyAggregate, Type: "text"},
 		Events: []config.Event{
-			{Type: "Opened", Topic: "account.opened", Op: config.Insert, Method: "OpenAccount"},
+			// Its CreatedAt would take the bookkeeping created_at.
+			{Type: "Opened", Topic: "account.opened", Op: config.Insert, Method: "OpenAccount",
+				Columns: map[string]string{"CreatedAt": "event_created_at"}},
 			{Type: "Renamed", Topic: "account.renamed", Op: config.Update, Method: "RenameAccount"},
 			{Type: "Frozen", Topic: "account.frozen", Op: config.Set, Method: "FreezeAccount", Set: map[string]any{"is_frozen": true}},
 			{Type: "Imported", Topic: "account.imported", Op: config.Ignore},
@@ -498,7 +500,7 @@ func TestBuildTopicsTemplate(t *testing.T) {
 			p := accountProjection()
 			p.Topics = tt.projection
 			p.Events = []config.Event{
-				{Type: "Opened", Op: config.Insert, Method: "OpenAccount"},
+				{Type: "Opened", Op: config.Insert, Method: "OpenAccount", Columns: map[string]string{"CreatedAt": "event_created_at"}},
 				{Type: "Renamed", Topic: "account.renamed", Op: config.Update, Method: "RenameAccount"},
 				{Type: "Closed", Op: config.Delete, Method: "CloseAccount"},
 			}
@@ -520,5 +522,27 @@ func TestBuildTopicsTemplate(t *testing.T) {
 				t.Errorf("topics = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBuildBookkeepingCollision: a field whose column would be a
+// bookkeeping column is an error that says how to name it, not a column
+// renamed behind the user's back; new records the name it picks.
+func TestBuildBookkeepingCollision(t *testing.T) {
+	t.Parallel()
+	p := accountProjection()
+	p.Events[0].Columns = nil
+	_, err := build(t, nil, p)
+	if err == nil || !strings.Contains(err.Error(), "field CreatedAt of event Opened would go to column created_at, which the table keeps for its bookkeeping") ||
+		!strings.Contains(err.Error(), "columns: {CreatedAt: event_created_at}") {
+		t.Errorf("Build = %v, want the collision and the columns: to write", err)
+	}
+	mod, pkgs := loadModule(t, "bank/account")
+	np, err := model.NewProjection(mod, config.New(), []*load.Package{pkgs[accountPath]}, model.Choices{Events: []string{"Opened", "Closed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := np.Events[0].Columns["CreatedAt"]; np.Events[0].Type != "Opened" || got != "event_created_at" {
+		t.Errorf("new records %s columns %v, want CreatedAt: event_created_at", np.Events[0].Type, np.Events[0].Columns)
 	}
 }

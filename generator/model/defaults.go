@@ -551,6 +551,7 @@ func (d *defaulter) event(p config.Projection, pattern string, c chosen, handled
 	if e.Columns == nil {
 		e.Columns = d.payloadColumn(c)
 	}
+	e.Columns = bookkeepingRenames(p, c.ev, e.Fields, e.Columns)
 	e.Set = d.ch.Set[c.key]
 	if e.Set == nil {
 		e.Set = d.defaultSet(pattern, e.Op, c, events)
@@ -614,6 +615,31 @@ func (d *defaulter) defaultOp(pattern string, c chosen, events []chosen) (string
 		return config.Ignore, nil
 	}
 	return op, nil
+}
+
+// bookkeepingRenames names the column of each projected field whose
+// column would be one of the table's bookkeeping columns (a CreatedAt
+// field and created_at) event_<column>, in projgen.yaml's columns, so
+// that the choice is recorded rather than made silently. Columns the user
+// named stay; the key field keeps the key column.
+func bookkeepingRenames(p config.Projection, ev *load.Event, fields []string, cols map[string]string) map[string]string {
+	taken := map[string]bool{p.Key.Column: true, AggregateIDColumn: true, VersionColumnName: true,
+		PositionColumnName: true, CreatedAtColumn: true, UpdatedAtColumn: true}
+	for _, f := range ev.Fields {
+		if f.Name == p.Key.Field || (len(fields) > 0 && !slices.Contains(fields, f.Name)) {
+			continue
+		}
+		if _, named := cols[f.Name]; named {
+			continue
+		}
+		if col := identifier(sqlName(cmp.Or(f.JSON, f.Name))); taken[col] {
+			if cols == nil {
+				cols = map[string]string{}
+			}
+			cols[f.Name] = identifier("event_" + col)
+		}
+	}
+	return cols
 }
 
 // withArticle puts "a" or "an" before a word, by how its first letter

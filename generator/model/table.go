@@ -486,7 +486,9 @@ func (t *tableBuilder) methodWrites(m *Method, idx int, ce *config.Event, ep str
 				t.errorf(ep+".columns", "column %s of field %s is also a bookkeeping column", colName, prm.goName(m))
 				continue
 			}
-			colName = identifier("event_" + colName)
+			t.errorf(ep, "field %s of event %s would go to column %s, which the table keeps for its bookkeeping", prm.goName(m), m.Event.Name, colName)
+			t.b.errs[len(t.b.errs)-1].WithHint("name its column in projgen.yaml: columns: {%s: event_%s} on the event", prm.goName(m), colName)
+			continue
 		}
 		col := t.dataColumn(colName, ct.SQL, fmt.Sprintf("field %s.%s", m.Event.Name, prm.goName(m)), ep)
 		if col == nil {
