@@ -65,7 +65,8 @@ func TestRuntimeModule(t *testing.T) {
 
 // TestReadmeCommands checks that the README's first command points the
 // example at this checkout's runtime module, and that .ci/run runs the
-// README's second command, which covers both modules.
+// README's second command, which covers every module: the root, the
+// runtime and the sources.
 func TestReadmeCommands(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -79,7 +80,7 @@ func TestReadmeCommands(t *testing.T) {
 	if want := "-replace=" + model.RuntimeModule + "=\"$PWD/projection\""; !strings.Contains(run, want) {
 		t.Errorf("README's first command %q lacks %s", run, want)
 	}
-	if want := "go test ./... && go -C projection test ./..."; test != want {
+	if want := "go test ./... && go -C projection test ./... && go -C sources/goes test ./..."; test != want {
 		t.Errorf("README's second command is %q, want %q", test, want)
 	}
 	f, err := os.Open(filepath.Join(".ci", "run"))
