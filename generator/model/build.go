@@ -81,7 +81,8 @@ func Build(in Input) (*Module, error) {
 	m.Registry = b.registry(m)
 	m.MigrationDirs = b.migrations(m.Projections)
 	m.Unprojected = b.unprojected()
-	m.Imports = imports(m.Projections)
+	m.EventStore = eventStoreOf(in.Config.Source)
+	m.Imports = imports(m.Projections, m.EventStore)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -430,12 +431,15 @@ func (b *builder) unprojected() []*load.Event {
 
 // imports lists the packages from other modules that generated code
 // imports.
-func imports(ps []*Projection) []Import {
+func imports(ps []*Projection, store EventStore) []Import {
 	out := []Import{
 		{Package: RuntimePackage, Module: RuntimeModule},
 		{Package: "github.com/jackc/pgx/v5/pgxpool", Module: "github.com/jackc/pgx/v5"},
 		{Package: RuntimeTestPackage, Module: RuntimeModule, Test: true},
 		{Package: GomockPackage, Module: GomockModule, Test: true},
+	}
+	if store.Package != "" {
+		out = append(out, Import{Package: store.Package, Module: store.Package})
 	}
 	for _, p := range ps {
 		for _, m := range p.Methods {

@@ -6,6 +6,7 @@
 package model
 
 import (
+	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 )
 
@@ -21,6 +22,8 @@ type Module struct {
 	Projections []*Projection
 	// Registry is the package that lists every projection.
 	Registry *Registry
+	// EventStore is the event store the runner main reads.
+	EventStore EventStore
 	// MigrationDirs are the migration directories, with the migrations
 	// that are to be written, sorted by directory.
 	MigrationDirs []*MigrationDir
@@ -405,4 +408,27 @@ type Condition struct {
 	// Holds and Fails are field values that make the condition hold and
 	// fail, for the generated tests: field name → value.
 	Holds, Fails map[string]Sample
+}
+
+// EventStore is the event store the scaffolded runner main reads:
+// projgen's own events table, or another store through a source module.
+type EventStore struct {
+	// Name is the store, as projgen.yaml's source: says: projgen, goes...
+	Name string
+	// Package is the import path of the source's package; empty for
+	// projgen's own table, which the runtime reads.
+	Package string
+}
+
+// GoesSourceModule is the module of the source for goes' PostgreSQL
+// backend; its package has the same path.
+const GoesSourceModule = "github.com/projgen/projgen/sources/goes"
+
+// eventStoreOf is the EventStore that projgen.yaml's source: names.
+func eventStoreOf(name string) EventStore {
+	switch name {
+	case config.SourceGoes:
+		return EventStore{Name: name, Package: GoesSourceModule}
+	}
+	return EventStore{Name: config.SourceProjgen}
 }

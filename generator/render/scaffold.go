@@ -1,10 +1,12 @@
 package render
 
 import (
+	"path"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/model"
 )
 
@@ -70,7 +72,15 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		reg.Package.Path:     reg.Package.Name,
 		pgxpool:              "pgxpool",
 	})
-	f.PackageComment(runnerDoc)
+	if p := r.m.EventStore.Package; p != "" {
+		f.ImportName(p, path.Base(p))
+	}
+	doc := runnerDoc
+	if r.m.EventStore.Name == config.SourceGoes {
+		doc += "\n//\n// The events are goes' (projgen.yaml's source: goes): the -events table in\n" +
+			"// GOES_DATABASE_URL's database when it is set, else in DATABASE_URL's."
+	}
+	f.PackageComment(doc)
 	example := "NAME"
 	if len(reg.Projections) > 0 {
 		example = reg.Projections[0].Name
@@ -111,6 +121,42 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 	r.runnerFlags(f)
 	r.runnerRun(f, reg)
 	return f
+}
+
+// openSource renders the function that opens the event store projgen.yaml's
+// source: names.
+func (r *renderer) openSource(f *jen.File) {
+	o := func(field string) *jen.Statement { return jen.Id("o").Dot(field) }
+	errNil := jen.Err().Op("!=").Nil()
+	params := []jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("pool").Op("*").Qual(pgxpool, "Pool")}
+	results := []jen.Code{jen.Qual(runtime, "EventSource"), jen.Func().Params(), jen.Error()}
+	noop := jen.Func().Params().Block()
+	switch store := r.m.EventStore; store.Name {
+	case config.SourceGoes:
+		f.Add(doc("openSource reads goes' events table: in GOES_DATABASE_URL's database when it is set, else in DATABASE_URL's. " +
+			"It installs the log that orders goes' events first (goes.Install, idempotent). The function it returns closes what it opened."))
+		f.Func().Id("openSource").Params(params...).Params(results...).Block(
+			jen.List(jen.Id("events"), jen.Id("closeEvents")).Op(":=").List(jen.Id("pool"), noop.Clone()),
+			jen.If(jen.Id("url").Op(":=").Qual("os", "Getenv").Call(jen.Lit("GOES_DATABASE_URL")), jen.Id("url").Op("!=").Lit("")).Block(
+				jen.Var().Err().Error(),
+				jen.If(jen.List(jen.Id("events"), jen.Err()).Op("=").Qual(pgxpool, "New").Call(jen.Id("ctx"), jen.Id("url")), errNil).Block(
+					jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("connect to GOES_DATABASE_URL: %w"), jen.Err())),
+				),
+				jen.Id("closeEvents").Op("=").Id("events").Dot("Close"),
+			),
+			jen.If(jen.Err().Op(":=").Qual(store.Package, "Install").Call(jen.Id("ctx"), jen.Id("events"), jen.Qual(store.Package, "Table").Call(o("events"))), errNil).Block(
+				jen.Id("closeEvents").Call(),
+				jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("install the log of goes' events: %w"), jen.Err())),
+			),
+			jen.Return(jen.Qual(store.Package, "NewSource").Call(jen.Id("events"), jen.Qual(store.Package, "Table").Call(o("events"))), jen.Id("closeEvents"), jen.Nil()),
+		)
+	default:
+		f.Add(doc("openSource reads projgen's own events table, in DATABASE_URL's database; there is nothing to close."))
+		f.Func().Id("openSource").Params(jen.Id("_").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("pool").Op("*").Qual(pgxpool, "Pool")).Params(results...).Block(
+			jen.Return(jen.Qual(runtime, "NewPostgresSource").Call(jen.Id("pool"), o("events")), noop.Clone(), jen.Nil()),
+		)
+	}
+	f.Line()
 }
 
 // runnerFlags renders the runner main's parsing of its command line.
@@ -266,9 +312,12 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 		jen.List(jen.Id("pool"), jen.Err()).Op(":=").Qual(pgxpool, "NewWithConfig").Call(jen.Id("ctx"), o("db")),
 		jen.If(errNil).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("connect: %w"), jen.Err()))),
 		jen.Defer().Id("pool").Dot("Close").Call(),
+		jen.List(jen.Id("source"), jen.Id("closeSource"), jen.Err()).Op(":=").Id("openSource").Call(jen.Id("ctx"), jen.Id("o"), jen.Id("pool")),
+		jen.If(errNil).Block(jen.Return(jen.Err())),
+		jen.Defer().Id("closeSource").Call(),
 		jen.Id("runner").Op(":=").Op("&").Add(keyed(jen.Qual(runtime, "Runner"),
 			jen.Id("Pool"), jen.Id("pool"),
-			jen.Id("Source"), jen.Qual(runtime, "NewPostgresSource").Call(jen.Id("pool"), o("events")),
+			jen.Id("Source"), jen.Id("source"),
 			jen.Id("Types"), jen.Qual(reg.Package.Path, "EventTypes").Call(),
 			jen.Id("Registrations"), jen.Id("registrations"),
 			jen.Id("Lease"), o("lease"),
@@ -296,6 +345,8 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 		jen.Return(jen.Id("runner").Dot("Run").Call(jen.Id("ctx"))),
 	)
 	f.Line()
+
+	r.openSource(f)
 
 	f.Add(doc("printStatus prints where each projection stands, and returns an error naming the projections that have stopped."))
 	f.Func().Id("printStatus").Params(jen.Id("ctx").Qual("context", "Context"), runnerParam.Clone()).Error().Block(

@@ -65,10 +65,11 @@ func Plan(goModPath string, goMod []byte, imports []model.Import, known map[stri
 			continue
 		}
 		switch {
-		case imp.Module == model.RuntimeModule && (version == "" || version == "(devel)"):
+		case isProjgenModule(imp.Module) && (version == "" || version == "(devel)"):
 			return nil, diag.Errorf(diag.Rel(goModPath), "go.mod does not require %s, which the generated code imports, "+
 				"and this projgen is a development build, so it cannot say which version to add", imp.Module).
-				WithHint("require the runtime of your checkout of projgen: go mod edit -require=%[1]s@v0.0.0 -replace=%[1]s=/path/to/projgen/projection", imp.Module)
+				WithHint("require it from your checkout of projgen: go mod edit -require=%[1]s@v0.0.0 -replace=%[1]s=/path/to/projgen/%[2]s",
+					imp.Module, strings.TrimPrefix(imp.Module, "github.com/projgen/projgen/"))
 		case version == "":
 			return nil, diag.Errorf(diag.Rel(goModPath), "go.mod does not require %s, which the generated code imports", imp.Module).
 				WithHint("add it: go get %s", imp.Package)
@@ -392,4 +393,11 @@ func Versions(goMod []byte) map[string]string {
 		out[r.Mod.Path] = r.Mod.Version
 	}
 	return out
+}
+
+// isProjgenModule reports whether a module is one of projgen's own that
+// generated code imports: the runtime, or a source for another store.
+// They are released with projgen, at its version.
+func isProjgenModule(path string) bool {
+	return strings.HasPrefix(path, "github.com/projgen/projgen/")
 }

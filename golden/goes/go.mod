@@ -7,6 +7,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/modernice/goes v0.9.0
 	github.com/projgen/projgen/projection v0.0.0
+	github.com/projgen/projgen/sources/goes v0.0.0
 	go.uber.org/mock v0.6.0
 )
 
@@ -21,3 +22,5 @@ require (
 replace github.com/modernice/goes => ../../testdata/libs/goes
 
 replace github.com/projgen/projgen/projection => ../../projection
+
+replace github.com/projgen/projgen/sources/goes => ../../sources/goes

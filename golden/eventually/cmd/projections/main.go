@@ -205,9 +205,14 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	source, closeSource, err := openSource(ctx, o, pool)
+	if err != nil {
+		return err
+	}
+	defer closeSource()
 	runner := &projection.Runner{
 		Pool:          pool,
-		Source:        projection.NewPostgresSource(pool, o.events),
+		Source:        source,
 		Types:         projections.EventTypes(),
 		Registrations: registrations,
 		Lease:         o.lease,
@@ -233,6 +238,12 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return err
 	}
 	return runner.Run(ctx)
+}
+
+// openSource reads projgen's own events table, in DATABASE_URL's database;
+// there is nothing to close.
+func openSource(_ context.Context, o options, pool *pgxpool.Pool) (projection.EventSource, func(), error) {
+	return projection.NewPostgresSource(pool, o.events), func() {}, nil
 }
 
 // printStatus prints where each projection stands, and returns an error

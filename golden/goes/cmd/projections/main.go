@@ -17,6 +17,9 @@
 // is 0 on success and after SIGINT or SIGTERM, 1 when something fails (a
 // stopped projection for -status, a timeout for -wait), and 2 when the
 // command line is wrong. projections -h lists the flags, with examples.
+//
+// The events are goes' (projgen.yaml's source: goes): the -events table in
+// GOES_DATABASE_URL's database when it is set, else in DATABASE_URL's.
 package main
 
 import (
@@ -35,6 +38,7 @@ import (
 	"example.com/goesapp/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/sources/goes"
 )
 
 // usage introduces the flags in projections -h.
@@ -205,9 +209,14 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	source, closeSource, err := openSource(ctx, o, pool)
+	if err != nil {
+		return err
+	}
+	defer closeSource()
 	runner := &projection.Runner{
 		Pool:          pool,
-		Source:        projection.NewPostgresSource(pool, o.events),
+		Source:        source,
 		Types:         projections.EventTypes(),
 		Registrations: registrations,
 		Lease:         o.lease,
@@ -233,6 +242,26 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return err
 	}
 	return runner.Run(ctx)
+}
+
+// openSource reads goes' events table: in GOES_DATABASE_URL's database when
+// it is set, else in DATABASE_URL's. It installs the log that orders goes'
+// events first (goes.Install, idempotent). The function it returns closes
+// what it opened.
+func openSource(ctx context.Context, o options, pool *pgxpool.Pool) (projection.EventSource, func(), error) {
+	events, closeEvents := pool, func() {}
+	if url := os.Getenv("GOES_DATABASE_URL"); url != "" {
+		var err error
+		if events, err = pgxpool.New(ctx, url); err != nil {
+			return nil, nil, fmt.Errorf("connect to GOES_DATABASE_URL: %w", err)
+		}
+		closeEvents = events.Close
+	}
+	if err := goes.Install(ctx, events, goes.Table(o.events)); err != nil {
+		closeEvents()
+		return nil, nil, fmt.Errorf("install the log of goes' events: %w", err)
+	}
+	return goes.NewSource(events, goes.Table(o.events)), closeEvents, nil
 }
 
 // printStatus prints where each projection stands, and returns an error
