@@ -23,6 +23,9 @@ const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 func TestMain(m *testing.M) {
 	aggregate.Register(&Account{})
+	if os.Getenv(helperEnv) == "runner" {
+		os.Exit(runHelper())
+	}
 	if os.Getenv(projectiontest.URLEnv) == "" {
 		os.Setenv(projectiontest.URLEnv, defaultTestURL)
 	}
