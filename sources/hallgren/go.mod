@@ -1,0 +1,23 @@
+module github.com/projgen/projgen/sources/hallgren
+
+go 1.25.0
+
+require (
+	github.com/hallgren/eventsourcing v0.8.1
+	github.com/hallgren/eventsourcing/core v0.5.2
+	github.com/hallgren/eventsourcing/eventstore/sql v0.4.0
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/projgen/projgen/projection v0.0.0
+)
+
+require (
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
+
+replace github.com/projgen/projgen/projection => ../../projection
