@@ -85,7 +85,15 @@ type Source struct {
 	// filter subjects (nats-server before 2.10): the source then reads
 	// such topics unfiltered.
 	single bool
+	// refused holds the filters the server refused as not a subset of
+	// the stream's subjects, which a stream that only sources others
+	// has none of (nats-server before 2.10): they are read unfiltered.
+	refused map[string]bool
 }
+
+// filterNotSubset is the JetStream API error code of a consumer filter
+// that is not a subset of the stream's subjects.
+const filterNotSubset jetstream.ErrorCode = 10093
 
 // NewSource returns a Source over the stream name, whose messages are in
 // layout: Headers, GoesBus or GoesStore, or one of the application's.
@@ -115,7 +123,8 @@ type cursor struct {
 // with a growing delay until ctx is done, so that a runner rides out an
 // outage of NATS as it does one of PostgreSQL. It fails at once for a
 // message it cannot decode (naming its sequence and subject), for a
-// stream that does not exist, and for events out of order.
+// stream that does not exist, for a request the server refuses as bad
+// (400), and for events out of order.
 func (s *Source) Read(ctx context.Context, after int64, topics []string, limit int) (projection.Page, error) {
 	if after < 0 {
 		return projection.Page{}, fmt.Errorf("jetstream source: read after %d: positions are not negative", after)
@@ -127,7 +136,9 @@ func (s *Source) Read(ctx context.Context, after int64, topics []string, limit i
 	for {
 		page, err := s.readOnce(ctx, after, topics, limit)
 		var perm *permanentError
-		if err == nil || ctx.Err() != nil || errors.As(err, &perm) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		var apiErr *jetstream.APIError
+		if err == nil || ctx.Err() != nil || errors.As(err, &perm) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+			(errors.As(err, &apiErr) && apiErr.Code == 400) {
 			return page, err
 		}
 		delay = min(max(2*delay, 100*time.Millisecond), 5*time.Second)
@@ -329,7 +340,7 @@ func (s *Source) filters(topics []string) []string {
 func (s *Source) take(ctx context.Context, str jetstream.Stream, after int64, topics []string) (*cursor, error) {
 	subjects := s.filters(topics)
 	s.mu.Lock()
-	if len(subjects) > 1 && s.single {
+	if (len(subjects) > 1 && s.single) || s.refused[fmt.Sprint(subjects)] {
 		subjects = nil
 	}
 	key := fmt.Sprint(subjects)
@@ -368,12 +379,21 @@ func (s *Source) take(ctx context.Context, str jetstream.Stream, after int64, to
 		cfg.FilterSubjects = subjects
 	}
 	cons, err := str.CreateConsumer(ctx, cfg)
-	if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
-		// nats-server before 2.10: read every subject, and drop.
+	var apiErr *jetstream.APIError
+	multi := errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported)
+	if multi || (len(subjects) > 0 && errors.As(err, &apiErr) && apiErr.ErrorCode == filterNotSubset) {
+		// Read every subject, and drop.
 		s.mu.Lock()
-		s.single = true
+		if multi {
+			s.single = true
+		} else {
+			if s.refused == nil {
+				s.refused = map[string]bool{}
+			}
+			s.refused[key] = true
+		}
 		s.mu.Unlock()
-		cfg.FilterSubjects, key = nil, fmt.Sprint([]string(nil))
+		cfg.FilterSubject, cfg.FilterSubjects, key = "", nil, fmt.Sprint([]string(nil))
 		cons, err = str.CreateConsumer(ctx, cfg)
 	}
 	if err != nil {

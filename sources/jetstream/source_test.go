@@ -317,3 +317,42 @@ func TestPartitionedRefusesNoPartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestReadTopicsOfSeveralSubjects reads topics the layout puts under two
+// subject filters: nats-server 2.10 and later filter by both, older ones
+// by neither, and the source drops the other messages itself.
+func TestReadTopicsOfSeveralSubjects(t *testing.T) {
+	nc, j := connect(t)
+	ctx := context.Background()
+	s := newStream(t, j, jetstream.MemoryStorage)
+	src := js.NewSource(j, s.name, s.layout(true))
+	defer src.Close(ctx)
+	ids := orderIDs("s", 10)
+	head := s.publishOrders(t, ids, 1, 10, 1)
+	if _, err := j.PublishMsg(ctx, js.NewMessage(s.prefix+".other.x", "other", "x", 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	topics := append([]string{"customer.registered"}, orderTopics...)
+	var orders, customers int
+	for pos := int64(0); ; {
+		page, err := src.Read(ctx, pos, topics, 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			switch e.Topic {
+			case "customer.registered":
+				customers++
+			default:
+				orders++
+			}
+		}
+		pos = page.Through
+		if page.Through == page.End {
+			break
+		}
+	}
+	if orders != 100 || customers != 10 {
+		t.Errorf("read %d order and %d customer events, want 100 and 10 (server %s, head %d)", orders, customers, nc.ConnectedServerVersion(), head)
+	}
+}
