@@ -38,6 +38,10 @@ const (
 	helperPartitionsEnv = "PROJGEN_JS_HELPER_PARTITIONS"
 	helperDelayEnv      = "PROJGEN_JS_HELPER_DELAY"
 	helperBatchEnv      = "PROJGEN_JS_HELPER_BATCH"
+	// helperBarrierEnv names a file the helper waits for, once
+	// connected, before it runs, so that a benchmark starts its
+	// processes together.
+	helperBarrierEnv = "PROJGEN_JS_HELPER_BARRIER"
 )
 
 // helperLease is the Lease of the helpers' runners.
@@ -83,6 +87,16 @@ func runHelper(mode string) int {
 		Logger:       logger,
 	}
 	reg := ordersRegistration("orders", delay)
+	if barrier := os.Getenv(helperBarrierEnv); barrier != "" {
+		for {
+			if _, err := os.Stat(barrier); err == nil {
+				break
+			}
+			if sleepCtx(ctx, 5*time.Millisecond) != nil {
+				return 0
+			}
+		}
+	}
 	switch mode {
 	case "runner":
 		runner.Source = src
@@ -132,6 +146,7 @@ type helperConfig struct {
 	partitions int
 	delay      time.Duration
 	batch      int
+	barrier    string
 }
 
 // startHelper starts a runner helper process, killed when the test ends.
@@ -146,6 +161,7 @@ func startHelper(t testing.TB, c helperConfig) *helper {
 		helperPartitionsEnv+"="+strconv.Itoa(c.partitions),
 		helperDelayEnv+"="+c.delay.String(),
 		helperBatchEnv+"="+strconv.Itoa(c.batch),
+		helperBarrierEnv+"="+c.barrier,
 	)
 	h := &helper{cmd: cmd, log: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = h.log, h.log
@@ -160,6 +176,16 @@ func startHelper(t testing.TB, c helperConfig) *helper {
 		}
 	})
 	return h
+}
+
+// sleepCtx waits for d, or returns ctx's error when ctx is done first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // tail returns the last n bytes of s.
@@ -404,4 +430,68 @@ func TestPartitionedKillOneOfTwo(t *testing.T) {
 		t.Errorf("helper after SIGTERM: %v", err)
 	}
 	checkOrders(t, pool, ids, 20)
+}
+
+// TestPartitionedMemberJoinsAndFreezes starts one partitioned runner
+// process, which takes every partition, then a second, which gets half;
+// then freezes the first with SIGSTOP while events are published: once
+// its lease runs out the second runs every partition, and once thawed
+// the first rejoins and takes its share back. Every event is applied
+// once, every order's in version order.
+func TestPartitionedMemberJoinsAndFreezes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and freezes runner processes")
+	}
+	const partitions = 4
+	_, j := connect(t)
+	pool, schema := openDB(t, 4)
+	s := newStream(t, j, jetstream.FileStorage)
+	ids := orderIDs("pf", 100)
+	s.publishOrders(t, ids, 1, 10, 2)
+	cfg := helperConfig{mode: "balancer", schema: schema, stream: s, partitions: partitions, delay: time.Millisecond, batch: 50}
+	names := partitionNames(partitions)
+	holders := func() map[string]int {
+		m := map[string]int{}
+		tr := tracking(t, pool)
+		for _, n := range names {
+			if h := tr[n].holder; h != "" {
+				m[h]++
+			}
+		}
+		return m
+	}
+	shares := func(want map[*helper]int) func() (bool, string) {
+		return func() (bool, string) {
+			h := holders()
+			for p, n := range want {
+				if h[p.id()] != n {
+					return false, fmt.Sprintf("partitions held %v, want %d by %s", h, n, p.id())
+				}
+			}
+			return true, ""
+		}
+	}
+	one := startHelper(t, cfg)
+	waitFor(t, 30*time.Second, shares(map[*helper]int{one: partitions}))
+	two := startHelper(t, cfg)
+	waitFor(t, 30*time.Second, shares(map[*helper]int{one: 2, two: 2}))
+	published := make(chan error, 1)
+	go func() {
+		_, err := s.publish(ids, 11, 20, 2)
+		published <- err
+	}()
+	one.signal(t, syscall.SIGSTOP)
+	frozen := time.Now()
+	waitFor(t, helperLease+30*time.Second, shares(map[*helper]int{two: partitions}))
+	t.Logf("with a lease of %v, the other process ran every partition %v after the freeze", helperLease, time.Since(frozen).Round(time.Millisecond))
+	one.signal(t, syscall.SIGCONT)
+	waitFor(t, 30*time.Second, shares(map[*helper]int{one: 2, two: 2}))
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	waitPositions(t, pool, s.head(t), time.Minute, names...)
+	checkOrders(t, pool, ids, 20)
+	if !strings.Contains(one.log.String(), "lost its session") {
+		t.Errorf("the thawed process did not say it lost its session:\n%s", tail(one.log.String(), 3000))
+	}
 }
