@@ -15,10 +15,12 @@ import (
 
 // The two ways github.com/modernice/goes stores events in JetStream, as
 // its source shows them (backend/nats/jetstream.go and backend/natsjs,
-// the same from v0.7.1, which added them, to v0.9.0). Both carry the aggregate in the body, so
-// the layouts below decode the body, and both encode the payload with
-// goes' codec, JSON unless the application registered another encoding
-// (then EventTypes.Decode cannot read it).
+// alike from v0.7.1 to v0.9.0; read from goes v0.9.0 publishing, too).
+// Both carry the aggregate in the body, so the layouts below decode the
+// body, and both encode the payload with goes' codec, JSON unless the
+// application registered another encoding (then EventTypes.Decode cannot
+// read it). Before v0.7.1 the bus published on the event name as it is,
+// dots included; set GoesBus.Subject to read such a stream.
 
 // GoesBus is the layout of goes' NATS event bus with its JetStream
 // driver (backend/nats, Use(JetStream())): every event in one stream,
