@@ -19,8 +19,8 @@ import (
 // Both carry the aggregate in the body, so the layouts below decode the
 // body, and both encode the payload with goes' codec, JSON unless the
 // application registered another encoding (then EventTypes.Decode cannot
-// read it). Before v0.7.1 the bus published on the event name as it is,
-// dots included; set GoesBus.Subject to read such a stream.
+// read it). Before v0.7.1 the bus published on the event name as it
+// was, dots included: such streams are not the GoesBus layout.
 
 // GoesBus is the layout of goes' NATS event bus with its JetStream
 // driver (backend/nats, Use(JetStream())): every event in one stream,

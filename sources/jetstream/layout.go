@@ -33,7 +33,9 @@ type Layout interface {
 	// FilterSubject returns a subject, wildcards allowed, under which
 	// every message of topic is stored, for the server to filter on, or
 	// "" when the layout's subjects do not tell the topic. Messages of
-	// other topics may match it too: the source drops them.
+	// other topics may match it too: the source drops them. A subject
+	// that misses some of topic's messages makes the source pass over
+	// them.
 	FilterSubject(topic string) string
 	// Decode reads the event a message stores. Position is set by the
 	// source, from the message's sequence.
@@ -66,7 +68,10 @@ type Headers struct {
 	// published under, such as "events.order.>" for the topics of the
 	// order aggregate, so that the server sends a projection only the
 	// messages of its aggregate types. A topic it does not map is read
-	// from every subject of the stream.
+	// from every subject of the stream. The map must name the subjects
+	// the writers publish the topic on: a filter that matches none of
+	// them makes the projection pass over its events as over other
+	// subjects'.
 	Subjects map[string]string
 }
 
