@@ -311,6 +311,16 @@ func TestRunnerProjectsOrders(t *testing.T) {
 		checkOrders(t, pool, ids, 15)
 		waitPositions(t, pool, head, time.Second, partitionNames(4)...)
 	})
+
+	// Status reads the backlog from the stream.
+	s.publishOrders(t, ids[:3], 16, 16, 1)
+	st, err := r.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 1 || st[0].Position != int64(head) || st[0].Head != int64(head)+3 || st[0].Lag != 3 || st[0].LagTime <= 0 {
+		t.Errorf("status %+v, want position %d, head %d, lag 3", st, head, head+3)
+	}
 }
 
 // TestKillMidBatchLosesNothing kills runner processes with SIGKILL in the

@@ -167,7 +167,7 @@ func (s *Source) readOnce(ctx context.Context, after int64, topics []string, lim
 		return projection.Page{}, fmt.Errorf("jetstream source: stream %s: %w", s.name, err)
 	}
 	head := int64(info.State.LastSeq)
-	c, err := s.take(ctx, str, after, topics)
+	c, err := s.take(ctx, str, after, topics, true)
 	if err != nil {
 		return projection.Page{}, err
 	}
@@ -335,9 +335,10 @@ func (s *Source) filters(topics []string) []string {
 	return slices.Compact(subjects)
 }
 
-// take returns a cursor standing at after for topics, removed from the
-// idle ones, or a new one, and deletes cursors idle for long.
-func (s *Source) take(ctx context.Context, str jetstream.Stream, after int64, topics []string) (*cursor, error) {
+// take returns a cursor standing at after for topics: with reuse one of
+// the idle ones, removed from them, if there is one, else a new one. It
+// deletes cursors idle for long.
+func (s *Source) take(ctx context.Context, str jetstream.Stream, after int64, topics []string, reuse bool) (*cursor, error) {
 	subjects := s.filters(topics)
 	s.mu.Lock()
 	if (len(subjects) > 1 && s.single) || s.refused[fmt.Sprint(subjects)] {
@@ -349,7 +350,7 @@ func (s *Source) take(ctx context.Context, str jetstream.Stream, after int64, to
 	kept := s.cursors[:0]
 	for _, c := range s.cursors {
 		switch {
-		case found == nil && c.filters == key && c.pos == after:
+		case reuse && found == nil && c.filters == key && c.pos == after:
 			found = c
 		case time.Since(c.used) > idleCursor:
 			stale = append(stale, c)
@@ -481,12 +482,12 @@ func (s *Source) Backlog(ctx context.Context, after int64, topics []string) (pro
 	if b.Head <= after {
 		return b, nil
 	}
-	c, err := s.take(ctx, str, after, topics)
+	// A consumer of its own: the message fetched here would be missing
+	// from a cursor's.
+	c, err := s.take(ctx, str, after, topics, false)
 	if err != nil {
 		return projection.Backlog{}, err
 	}
-	// The cursor is not handed back: a Read would find it at after, but
-	// the message fetched here would be missing from its consumer.
 	defer s.drop(ctx, str, c)
 	ci, err := c.cons.Info(ctx)
 	if err != nil {
