@@ -265,7 +265,7 @@ func settleModule(cfg *config.Config, mod *load.Module, aggregates []*load.Packa
 	if cfg.Registry == config.New().Registry {
 		cfg.Registry = model.DefaultRegistry(mod, aggregates)
 	}
-	cfg.Source = cmp.Or(source, model.DefaultSource(aggregates))
+	cfg.Source = cmp.Or(source, model.DefaultSource(mod, aggregates))
 	if cfg.Source == config.SourceProjgen {
 		cfg.Source = ""
 	}

@@ -180,3 +180,17 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Requires reports whether go.mod requires the module at path.
+func (m *Module) Requires(path string) bool {
+	f, err := modfile.ParseLax("go.mod", m.GoMod, nil)
+	if err != nil {
+		return false
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == path {
+			return true
+		}
+	}
+	return false
+}

@@ -441,6 +441,9 @@ func imports(ps []*Projection, store EventStore) []Import {
 	if store.Package != "" {
 		out = append(out, Import{Package: store.Package, Module: store.Package})
 	}
+	if store.Driver != "" {
+		out = append(out, Import{Package: store.Driver, Module: store.DriverModule})
+	}
 	for _, p := range ps {
 		for _, m := range p.Methods {
 			for _, prm := range m.Params {

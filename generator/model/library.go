@@ -7,18 +7,25 @@ import (
 	"github.com/projgen/projgen/generator/load"
 )
 
+// HallgrenSQLStoreModule is hallgren/eventsourcing's SQL store, which the
+// hallgren source reads.
+const HallgrenSQLStoreModule = "github.com/hallgren/eventsourcing/eventstore/sql"
+
 // DefaultSource is the event store of a new projgen.yaml whose first
 // projection projects pkgs: the store of the library they are written
 // with, when projgen has a source for it, else projgen's own events table
-// (""). hallgren's aggregates are saved by its SQL store, goes' by its
-// PostgreSQL backend; eventhorizon, go-eventually and plain code have no
-// source of their own here.
-func DefaultSource(pkgs []*load.Package) string {
+// (""). goes' aggregates are saved by its PostgreSQL backend; hallgren's
+// by its SQL store only when the module requires that store (it has
+// others: memory, bbolt, EventStoreDB); eventhorizon, go-eventually and
+// plain code have no source of their own here.
+func DefaultSource(mod *load.Module, pkgs []*load.Package) string {
 	for _, pkg := range pkgs {
 		var s string
 		switch pkg.Library {
 		case load.Hallgren:
-			s = config.SourceHallgren
+			if mod.Requires(HallgrenSQLStoreModule) {
+				s = config.SourceHallgren
+			}
 		case load.Goes:
 			s = config.SourceGoes
 		}

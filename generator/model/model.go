@@ -418,7 +418,19 @@ type EventStore struct {
 	// Package is the import path of the source's package; empty for
 	// projgen's own table, which the runtime reads.
 	Package string
+	// Driver is the import path of the database/sql driver the runner
+	// main imports for the store, and DriverModule its module; empty
+	// when the store needs none.
+	Driver, DriverModule string
 }
+
+// HallgrenSourceModule is the module of the source for
+// hallgren/eventsourcing's SQL store; its package has the same path.
+const HallgrenSourceModule = "github.com/projgen/projgen/sources/hallgren"
+
+// SQLiteDriver is the database/sql driver of hallgren's SQL store, which
+// runs on SQLite.
+const SQLiteDriver = "github.com/mattn/go-sqlite3"
 
 // GoesSourceModule is the module of the source for goes' PostgreSQL
 // backend; its package has the same path.
@@ -429,6 +441,8 @@ func eventStoreOf(name string) EventStore {
 	switch name {
 	case config.SourceGoes:
 		return EventStore{Name: name, Package: GoesSourceModule}
+	case config.SourceHallgren:
+		return EventStore{Name: name, Package: HallgrenSourceModule, Driver: SQLiteDriver, DriverModule: SQLiteDriver}
 	}
 	return EventStore{Name: config.SourceProjgen}
 }

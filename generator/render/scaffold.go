@@ -76,9 +76,13 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		f.ImportName(p, path.Base(p))
 	}
 	doc := runnerDoc
-	if r.m.EventStore.Name == config.SourceGoes {
+	switch r.m.EventStore.Name {
+	case config.SourceGoes:
 		doc += "\n//\n// The events are goes' (projgen.yaml's source: goes): the -events table in\n" +
 			"// GOES_DATABASE_URL's database when it is set, else in DATABASE_URL's."
+	case config.SourceHallgren:
+		doc += "\n//\n// The events are hallgren/eventsourcing's (projgen.yaml's source: hallgren):\n" +
+			"// the -events table of the SQLite database HALLGREN_DATABASE names."
 	}
 	f.PackageComment(doc)
 	example := "NAME"
@@ -149,6 +153,19 @@ func (r *renderer) openSource(f *jen.File) {
 				jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("install the log of goes' events: %w"), jen.Err())),
 			),
 			jen.Return(jen.Qual(store.Package, "NewSource").Call(jen.Id("events"), jen.Qual(store.Package, "Table").Call(o("events"))), jen.Id("closeEvents"), jen.Nil()),
+		)
+	case config.SourceHallgren:
+		f.Anon(store.Driver)
+		f.Add(doc("openSource reads hallgren/eventsourcing's SQL store: the -events table of the SQLite database that " +
+			"HALLGREN_DATABASE names, as the application opens it (a file name or a file: URI). The function it returns closes it."))
+		f.Func().Id("openSource").Params(jen.Id("_").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("_").Op("*").Qual(pgxpool, "Pool")).Params(results...).Block(
+			jen.Id("name").Op(":=").Qual("os", "Getenv").Call(jen.Lit("HALLGREN_DATABASE")),
+			jen.If(jen.Id("name").Op("==").Lit("")).Block(
+				jen.Return(jen.Nil(), jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("set HALLGREN_DATABASE to the SQLite database of hallgren's SQL store, such as file:/var/lib/app/events.db"))),
+			),
+			jen.List(jen.Id("db"), jen.Err()).Op(":=").Qual("database/sql", "Open").Call(jen.Lit("sqlite3"), jen.Id("name")),
+			jen.If(errNil).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("open HALLGREN_DATABASE: %w"), jen.Err()))),
+			jen.Return(jen.Qual(store.Package, "NewSource").Call(jen.Id("db"), o("events")), jen.Func().Params().Block(jen.Id("db").Dot("Close").Call()), jen.Nil()),
 		)
 	default:
 		f.Add(doc("openSource reads projgen's own events table, in DATABASE_URL's database; there is nothing to close."))

@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/hallgren/eventsourcing v0.8.1
-	github.com/hallgren/eventsourcing/core v0.5.2
+	github.com/hallgren/eventsourcing/core v0.4.0
 	github.com/hallgren/eventsourcing/eventstore/sql v0.4.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mattn/go-sqlite3 v1.14.53

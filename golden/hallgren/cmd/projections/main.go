@@ -17,11 +17,15 @@
 // is 0 on success and after SIGINT or SIGTERM, 1 when something fails (a
 // stopped projection for -status, a timeout for -wait), and 2 when the
 // command line is wrong. projections -h lists the flags, with examples.
+//
+// The events are hallgren/eventsourcing's (projgen.yaml's source: hallgren):
+// the -events table of the SQLite database HALLGREN_DATABASE names.
 package main
 
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,7 +38,9 @@ import (
 
 	"example.com/hallgren/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/mattn/go-sqlite3"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/sources/hallgren"
 )
 
 // usage introduces the flags in projections -h.
@@ -240,10 +246,21 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 	return runner.Run(ctx)
 }
 
-// openSource reads projgen's own events table, in DATABASE_URL's database;
-// there is nothing to close.
-func openSource(_ context.Context, o options, pool *pgxpool.Pool) (projection.EventSource, func(), error) {
-	return projection.NewPostgresSource(pool, o.events), func() {}, nil
+// openSource reads hallgren/eventsourcing's SQL store: the -events table of
+// the SQLite database that HALLGREN_DATABASE names, as the application
+// opens it (a file name or a file: URI). The function it returns closes it.
+func openSource(_ context.Context, o options, _ *pgxpool.Pool) (projection.EventSource, func(), error) {
+	name := os.Getenv("HALLGREN_DATABASE")
+	if name == "" {
+		return nil, nil, errors.New("set HALLGREN_DATABASE to the SQLite database of hallgren's SQL store, such as file:/var/lib/app/events.db")
+	}
+	db, err := sql.Open("sqlite3", name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open HALLGREN_DATABASE: %w", err)
+	}
+	return hallgren.NewSource(db, o.events), func() {
+		db.Close()
+	}, nil
 }
 
 // printStatus prints where each projection stands, and returns an error
