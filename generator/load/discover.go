@@ -180,9 +180,6 @@ func (p *Package) registeredTypes() []found {
 				for _, ta := range typeArgs {
 					objs = append(objs, p.localType(ta)...)
 				}
-				if len(objs) > 0 && !registersEvents(p.registeredAs(call, -1)) {
-					return true
-				}
 				var topics []string
 				var topicType *types.TypeName
 				for i, arg := range call.Args {
@@ -280,18 +277,15 @@ func (p *Package) payloadlessEvents(topicTypes map[*types.TypeName]bool, used ma
 }
 
 // registeredAs returns the type that a registration call declares for
-// its argument i, or for its type argument when i is -1: the result type
-// of a factory (func() eh.Command), or the parameter's own type. It is nil
-// when the call declares nothing more than any, as hallgren's
-// RegisterFunc does.
+// its argument i: the result type of a factory (func() eh.Command), or
+// the parameter's own type. It is nil when the call declares nothing more
+// than any, as hallgren's RegisterFunc does.
 func (p *Package) registeredAs(call *ast.CallExpr, i int) types.Type {
-	if i >= 0 {
-		if sig, ok := p.pkg.TypesInfo.TypeOf(call.Args[i]).(*types.Signature); ok && sig.Results().Len() == 1 {
-			return sig.Results().At(0).Type()
-		}
+	if sig, ok := p.pkg.TypesInfo.TypeOf(call.Args[i]).(*types.Signature); ok && sig.Results().Len() == 1 {
+		return sig.Results().At(0).Type()
 	}
 	sig, ok := p.pkg.TypesInfo.TypeOf(call.Fun).(*types.Signature)
-	if !ok || i < 0 {
+	if !ok {
 		return nil
 	}
 	var param types.Type

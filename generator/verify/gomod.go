@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -145,11 +144,7 @@ func (r *Requirements) Require(ctx context.Context, root string, dirs []string) 
 	list := []string{"list", "-mod=mod", "-e", "-deps", "-test", "./..."}
 	if work != "" {
 		if len(dirs) > 0 {
-			args := []string{"get", "-t"}
-			for _, d := range dirs {
-				args = append(args, "./"+path.Clean(d))
-			}
-			if _, err := gocmd(ctx, root, args...); err != nil {
+			if _, err := gocmd(ctx, root, append([]string{"get", "-t"}, packageArgs(dirs)...)...); err != nil {
 				return nil, err
 			}
 		}

@@ -12,7 +12,6 @@ import (
 	"go/format"
 	"os/exec"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,14 +125,12 @@ var ErrTestsFailed = errors.New("tests failed")
 // Test runs go test on the packages in dirs (relative to root, slash
 // separated).
 func Test(ctx context.Context, root string, dirs []string) (TestResult, error) {
-	args := []string{"test", "-json"}
-	for _, d := range dirs {
-		args = append(args, "./"+path.Clean(d))
-	}
+	pkgs := packageArgs(dirs)
 	start := time.Now()
-	cmd := goCommand(ctx, root, args...)
+	cmd := goCommand(ctx, root, append([]string{"test", "-json"}, pkgs...)...)
 	out, err := cmd.CombinedOutput()
-	res := TestResult{Command: "go " + strings.Join(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-json" }), " "), Duration: time.Since(start)}
+	// The command as a user would type it: -json is projgen's business.
+	res := TestResult{Command: "go " + strings.Join(append([]string{"test"}, pkgs...), " "), Duration: time.Since(start)}
 	res.summarize(out)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
@@ -153,10 +150,7 @@ var ErrVetFailed = errors.New("go vet failed")
 // separated), their tests included: it fails when they do not build. It
 // returns go vet's output.
 func Vet(ctx context.Context, root string, dirs []string) (string, error) {
-	args := []string{"vet"}
-	for _, d := range dirs {
-		args = append(args, "./"+path.Clean(d))
-	}
+	args := append([]string{"vet"}, packageArgs(dirs)...)
 	cmd := goCommand(ctx, root, args...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -167,4 +161,14 @@ func Vet(ctx context.Context, root string, dirs []string) (string, error) {
 		return string(out), fmt.Errorf("run go %s: %w", strings.Join(args, " "), err)
 	}
 	return string(out), nil
+}
+
+// packageArgs turns package directories, relative to the module root and
+// slash separated, into the go command's package arguments: ./dir.
+func packageArgs(dirs []string) []string {
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		out = append(out, "./"+path.Clean(d))
+	}
+	return out
 }
