@@ -82,16 +82,16 @@ func TestGoesRunnerEndToEnd(t *testing.T) {
 
 	// Killed with SIGKILL once it has applied some of the events.
 	run := start()
-	pollCount(t, pool, `SELECT count(*) FROM orders`, func(n int) bool { return n > 0 })
+	pollCount(t, pool, time.Minute, `SELECT count(*) FROM orders`, func(n int) bool { return n > 0 })
 	run.Process.Kill()
 	run.Wait()
 	// Events written while it is down, then a restart.
 	writeOrders(t, pool, orders, 100)
 	run = start()
 	defer func() { run.Process.Kill(); run.Wait() }()
-	pollCount(t, pool, `SELECT count(*) FROM orders`, func(n int) bool { return n == len(orders) })
+	pollCount(t, pool, time.Minute, `SELECT count(*) FROM orders`, func(n int) bool { return n == len(orders) })
 	for id, o := range orders {
-		pollCount(t, pool, `SELECT count(*) FROM orders WHERE aggregate_id = $1 AND aggregate_version = $2`, func(n int) bool { return n == 1 }, id, o.version)
+		pollCount(t, pool, time.Minute, `SELECT count(*) FROM orders WHERE aggregate_id = $1 AND aggregate_version = $2`, func(n int) bool { return n == 1 }, id, o.version)
 		var customer uuid.UUID
 		var tags []string
 		var paid *int64
@@ -159,10 +159,10 @@ func writeOrders(t *testing.T, pool *pgxpool.Pool, orders map[uuid.UUID]*goesOrd
 }
 
 // pollCount polls a count query until ok accepts it, or fails the test
-// after a deadline.
-func pollCount(t *testing.T, pool *pgxpool.Pool, query string, ok func(int) bool, args ...any) {
+// after timeout.
+func pollCount(t *testing.T, pool *pgxpool.Pool, timeout time.Duration, query string, ok func(int) bool, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for {
 		var n int
 		if err := pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {

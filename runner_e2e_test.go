@@ -198,22 +198,9 @@ func freshSchema(t *testing.T) string {
 	return base + sep + "search_path=" + schema
 }
 
-// waitFor polls a count query until it returns 1, or fails the test after
-// a deadline.
+// waitFor polls a count query until it returns 1, or fails the test
+// after 30s.
 func waitFor(t *testing.T, pool *pgxpool.Pool, query string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var n int
-		if err := pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", query)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	pollCount(t, pool, 30*time.Second, query, func(n int) bool { return n == 1 }, args...)
 }
