@@ -133,6 +133,18 @@ var goldenCases = []goldenCase{
 		},
 	},
 	{
+		// A shop whose own writer publishes its events to NATS JetStream,
+		// in the source's Headers layout: the module requires nats.go,
+		// so new picks source: jetstream and scaffolds a runner main that
+		// reads the stream. library/ publishes orders, runs that main,
+		// unpartitioned and in partitions over two processes, kills it
+		// mid-run and checks the rows.
+		name: "jetstream",
+		runs: [][]string{
+			{"new", "--aggregate", "order", "--yes", "--no-test"},
+		},
+	},
+	{
 		// An aggregate in go-eventually's style, on the stand-in of
 		// testdata/libs/eventually: events are types named by Name(),
 		// commands (also with Name()) are the types used with its command

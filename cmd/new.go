@@ -107,7 +107,7 @@ written); 2 bad input or usage, with nothing written.`,
 	fl.StringVar(&f.key, "key", "", "event field that keys the rows, for a denormalized table (such as RepositoryID)")
 	fl.StringVar(&f.keyColumn, "key-column", "", "name of the key column (default: aggregate_id, the key field's, or position)")
 	fl.StringVar(&f.keyType, "key-type", "", "SQL type of aggregate IDs, uuid, text or bigint (default: from the aggregate's ID type: text for strings, bigint for integers, uuid otherwise)")
-	fl.StringVar(&f.source, "source", "", "event store the scaffolded runner reads, with the first projection: projgen, hallgren, goes or jetstream (default: the aggregate's library's store, else projgen's events table)")
+	fl.StringVar(&f.source, "source", "", "event store the scaffolded runner reads, with the first projection: projgen, hallgren, goes or jetstream (default: the aggregate's library's store; jetstream when go.mod requires nats.go; else projgen's events table)")
 	fl.StringVar(&f.topics, "topics", "", "topic template of the events, with {{.ImportPath}}, {{.Package}} and {{.Type}} (default: how the aggregate's event-sourcing library stores them, else projgen.yaml's topics)")
 	fl.StringVar(&f.keyScope, "key-scope", "", "with --key: aggregate when the field identifies a row within its aggregate only, global when it is unique everywhere (default: global for a UUID field, aggregate otherwise)")
 	fl.StringArrayVar(&f.ops, "op", nil, "operation of an event: Event=insert|update|set|delete|append|ignore")

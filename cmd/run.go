@@ -53,6 +53,7 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	// Sources for other stores are released with the runtime, at its version.
 	known[model.GoesSourceModule] = known[model.RuntimeModule]
 	known[model.HallgrenSourceModule] = known[model.RuntimeModule]
+	known[model.JetStreamSourceModule] = known[model.RuntimeModule]
 	goModPath := filepath.Join(mod.Dir, "go.mod")
 	reqs, err := verify.Plan(goModPath, mod.GoMod, res.Model.Imports, known)
 	if err != nil {

@@ -214,7 +214,7 @@ const (
 // Sources lists the event stores a runner main can read: those whose
 // source the scaffolded runner main can build.
 func Sources() []string {
-	return []string{SourceProjgen, SourceHallgren, SourceGoes}
+	return []string{SourceProjgen, SourceHallgren, SourceGoes, SourceJetStream}
 }
 
 // New returns an empty configuration with the defaults filled in.

@@ -181,14 +181,27 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// Requires reports whether go.mod requires the module at path.
+// Requires reports whether go.mod requires the module at path, directly
+// or // indirect.
 func (m *Module) Requires(path string) bool {
+	return m.requires(path, true)
+}
+
+// RequiresDirectly reports whether go.mod requires the module path for
+// the module's own code: a requirement not marked // indirect.
+func (m *Module) RequiresDirectly(path string) bool {
+	return m.requires(path, false)
+}
+
+// requires reports whether go.mod requires path, counting indirect
+// requirements when indirect is true.
+func (m *Module) requires(path string, indirect bool) bool {
 	f, err := modfile.ParseLax("go.mod", m.GoMod, nil)
 	if err != nil {
 		return false
 	}
 	for _, r := range f.Require {
-		if r.Mod.Path == path {
+		if r.Mod.Path == path && (indirect || !r.Indirect) {
 			return true
 		}
 	}

@@ -16,9 +16,23 @@ const HallgrenSQLStoreModule = "github.com/hallgren/eventsourcing/eventstore/sql
 // with, when projgen has a source for it, else projgen's own events table
 // (""). goes' aggregates are saved by its PostgreSQL backend; hallgren's
 // by its SQL store only when the module requires that store (it has
-// others: memory, bbolt, EventStoreDB); eventhorizon, go-eventually and
-// plain code have no source of their own here.
+// others: memory, bbolt, EventStoreDB). Other aggregates (eventhorizon's,
+// go-eventually's, plain code) are read from JetStream when the module
+// requires nats.go itself, not only through a dependency, and from
+// projgen's table otherwise.
 func DefaultSource(mod *load.Module, pkgs []*load.Package) string {
+	if s := librarySource(mod, pkgs); s != "" {
+		return s
+	}
+	if mod.RequiresDirectly(NATSModule) {
+		return config.SourceJetStream
+	}
+	return ""
+}
+
+// librarySource is the store of the first of pkgs whose library has one
+// projgen reads, or "".
+func librarySource(mod *load.Module, pkgs []*load.Package) string {
 	for _, pkg := range pkgs {
 		var s string
 		switch pkg.Library {

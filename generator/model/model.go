@@ -436,6 +436,15 @@ const SQLiteDriver = "github.com/mattn/go-sqlite3"
 // backend; its package has the same path.
 const GoesSourceModule = "github.com/projgen/projgen/sources/goes"
 
+// JetStreamSourceModule is the module of the source for NATS JetStream
+// streams; its package has the same path.
+const JetStreamSourceModule = "github.com/projgen/projgen/sources/jetstream"
+
+// NATSModule is nats.go, the client of NATS. A module that requires it
+// directly keeps its events in JetStream, unless its event library has a
+// store projgen reads.
+const NATSModule = "github.com/nats-io/nats.go"
+
 // eventStoreOf is the EventStore that projgen.yaml's source: names.
 func eventStoreOf(name string) EventStore {
 	switch name {
@@ -443,6 +452,8 @@ func eventStoreOf(name string) EventStore {
 		return EventStore{Name: name, Package: GoesSourceModule}
 	case config.SourceHallgren:
 		return EventStore{Name: name, Package: HallgrenSourceModule, Driver: SQLiteDriver, DriverModule: SQLiteDriver}
+	case config.SourceJetStream:
+		return EventStore{Name: name, Package: JetStreamSourceModule}
 	}
 	return EventStore{Name: config.SourceProjgen}
 }

@@ -17,11 +17,11 @@ const RunnerMain = "cmd/projections/main.go"
 const pgxpool = "github.com/jackc/pgx/v5/pgxpool"
 
 // runnerDoc is the runner main's package comment.
-const runnerDoc = `// Command projections runs this module's projections: it reads the events
-// table, applies each event to the read models, and records how far each
-// projection got, in one transaction, so that every event is applied
-// exactly once. projgen wrote this file once, with the module's first
-// projection; it is yours to change, and projgen never rewrites it.
+const runnerDoc = `// Command projections runs this module's projections: it reads the events,
+// applies each to the read models, and records how far each projection
+// got, in one transaction, so that every event is applied exactly once.
+// projgen wrote this file once, with the module's first projection; it is
+// yours to change, and projgen never rewrites it.
 //
 // Usage:
 //
@@ -31,8 +31,8 @@ const runnerDoc = `// Command projections runs this module's projections: it rea
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
 //
-// DATABASE_URL names the PostgreSQL database that holds the events table
-// and the read-model tables; apply the migrations first. The exit status
+// DATABASE_URL names the PostgreSQL database of the read-model tables and
+// of the runner's own; apply the migrations first. The exit status
 // is 0 on success and after SIGINT or SIGTERM, 1 when something fails (a
 // stopped projection for -status, a timeout for -wait), and 2 when the
 // command line is wrong. projections -h lists the flags, with examples.`
@@ -56,10 +56,18 @@ Examples:
   projections -wait 1042 -only NAME -timeout 5s
   projections -rebuild NAME
 
-DATABASE_URL names the PostgreSQL database of the events and read models.
+DATABASE_URL names the PostgreSQL database of the read models.
 The exit status is 0 on success, 1 on failure, 2 for a wrong command line.
 
 Flags:
+`
+
+// jetStreamUsage is what projections -h adds for a JetStream stream.
+const jetStreamUsage = `
+The events are read from the JetStream stream -events on the NATS server
+NATS_URL names (nats://127.0.0.1:4222 when unset). Run the same command,
+with the same -partitions, in several processes to share the projections:
+  NATS_URL=nats://nats:4222 projections -events EVENTS -partitions 12
 `
 
 // runnerMain renders the sidecar that runs the module's projections. It is
@@ -83,6 +91,12 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 	case config.SourceHallgren:
 		doc += "\n//\n// The events are hallgren/eventsourcing's (projgen.yaml's source: hallgren):\n" +
 			"// the -events table of the SQLite database HALLGREN_DATABASE names."
+	case config.SourceJetStream:
+		doc += "\n//\n// The events are in a NATS JetStream stream (projgen.yaml's source: jetstream):\n" +
+			"// the -events stream, in the -layout, on the server NATS_URL names\n" +
+			"// (nats://127.0.0.1:4222 when unset). With -partitions N each projection is\n" +
+			"// split into N partitions by aggregate, which the runner processes started\n" +
+			"// with the same N share; a dead one's partitions move to the others."
 	}
 	f.PackageComment(doc)
 	example := "NAME"
@@ -90,7 +104,11 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		example = reg.Projections[0].Name
 	}
 	f.Comment("usage introduces the flags in projections -h.")
-	f.Const().Id("usage").Op("=").Add(rawString(strings.ReplaceAll(runnerUsage, "NAME", example)))
+	usage := runnerUsage
+	if r.m.EventStore.Name == config.SourceJetStream {
+		usage = strings.Replace(usage, "\nDATABASE_URL names", jetStreamUsage+"\nDATABASE_URL names", 1)
+	}
+	f.Const().Id("usage").Op("=").Add(rawString(strings.ReplaceAll(usage, "NAME", example)))
 	f.Line()
 	f.Comment("options are what the command line asks for.")
 	f.Type().Id("options").Struct(
@@ -105,6 +123,7 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		jen.Id("retryParked").String(),
 		jen.Id("park").Index().String(),
 		jen.List(jen.Id("lease"), jen.Id("poll")).Qual("time", "Duration"),
+		r.storeOptions(),
 	)
 	f.Line()
 	f.Func().Id("main").Params().Block(
@@ -167,8 +186,33 @@ func (r *renderer) openSource(f *jen.File) {
 			jen.If(errNil).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("open HALLGREN_DATABASE: %w"), jen.Err()))),
 			jen.Return(jen.Qual(store.Package, "NewSource").Call(jen.Id("db"), o("events")), jen.Func().Params().Block(jen.Id("db").Dot("Close").Call()), jen.Nil()),
 		)
+	case config.SourceJetStream:
+		f.Add(doc("openSource reads the JetStream stream -events, in the -layout, on the NATS server NATS_URL names " +
+			"(the local one when unset). The function it returns closes the connection."))
+		f.Func().Id("openSource").Params(jen.Id("_").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("_").Op("*").Qual(pgxpool, "Pool")).Params(results...).Block(
+			jen.List(jen.Id("source"), jen.Id("closeSource"), jen.Err()).Op(":=").Qual(store.Package, "Dial").Call(
+				jen.Qual("os", "Getenv").Call(jen.Lit("NATS_URL")), o("events"), o("layout")),
+			jen.If(errNil).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w (set NATS_URL to the NATS server of the stream)"), jen.Err()))),
+			jen.Return(jen.Id("source"), jen.Id("closeSource"), jen.Nil()),
+		)
+		f.Line()
+		printf := func(args ...jen.Code) *jen.Statement { return jen.Qual("fmt", "Printf").Call(args...) }
+		f.Add(doc("retryPartitions applies the parked events of every partition of o.retryParked again."))
+		f.Func().Id("retryPartitions").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("runner").Op("*").Qual(runtime, "Runner"), jen.Id("o").Id("options")).Error().Block(
+			jen.Id("applied").Op(":=").Lit(0),
+			jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Qual(store.Package, "PartitionNames").Call(jen.Index().String().Values(o("retryParked")), o("partitions"))).Block(
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("runner").Dot("RetryParked").Call(jen.Id("ctx"), jen.Id("name")),
+				jen.Id("applied").Op("+=").Id("n"),
+				jen.If(errNil).Block(
+					printf(jen.Lit("%s: %d parked events applied\n"), o("retryParked"), jen.Id("applied")),
+					jen.Return(jen.Err()),
+				),
+			),
+			printf(jen.Lit("%s: %d parked events applied\n"), o("retryParked"), jen.Id("applied")),
+			jen.Return(jen.Nil()),
+		)
 	default:
-		f.Add(doc("openSource reads projgen's own events table, in DATABASE_URL's database; there is nothing to close."))
+		f.Add(doc("openSource reads projgen's own events table, in DATABASE_URL's database too; there is nothing to close."))
 		f.Func().Id("openSource").Params(jen.Id("_").Qual("context", "Context"), jen.Id("o").Id("options"), jen.Id("pool").Op("*").Qual(pgxpool, "Pool")).Params(results...).Block(
 			jen.Return(jen.Qual(runtime, "NewPostgresSource").Call(jen.Id("pool"), o("events")), noop.Clone(), jen.Nil()),
 		)
@@ -187,7 +231,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 	f.Add(doc("parseFlags reads the flags and DATABASE_URL. On a mistake it says what to do and exits with status 2."))
 	f.Func().Id("parseFlags").Params(regs.Clone().Index().Qual(runtime, "Registration")).Id("options").Block(
 		jen.Id("o").Op(":=").Id("options").Values(),
-		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("events")), jen.Lit("events"), jen.Lit("events"), jen.Lit("the table the events are stored in")),
+		r.eventsFlag(),
 		jen.Qual("flag", "BoolVar").Call(jen.Op("&").Add(o("status")), jen.Lit("status"), jen.False(), jen.Lit("print where each projection stands, and exit")),
 		jen.Qual("flag", "Int64Var").Call(jen.Op("&").Add(o("position")), jen.Lit("wait"), jen.Lit(0), jen.Lit("wait until the runner has brought the projections to `position`, and exit")),
 		jen.Id("only").Op(":=").Qual("flag", "String").Call(jen.Lit("only"), jen.Lit(""), jen.Lit("with -wait, wait only for these comma-separated projection `names`")),
@@ -197,6 +241,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		jen.Id("park").Op(":=").Qual("flag", "String").Call(jen.Lit("park"), jen.Lit(""), jen.Lit("park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("lease")), jen.Lit("lease"), jen.Lit(0), jen.Lit("how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("poll")), jen.Lit("poll"), jen.Lit(0), jen.Lit("how often a projection that has caught up looks for new events; 0 for the default, 100ms")),
+		r.storeFlags(),
 		jen.Qual("flag", "Usage").Op("=").Func().Params().Block(
 			jen.Qual("fmt", "Fprint").Call(jen.Qual("flag", "CommandLine").Dot("Output").Call(), jen.Id("usage")),
 			jen.Qual("flag", "PrintDefaults").Call(),
@@ -231,7 +276,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 				usageError(jen.Lit("-timeout, -lease and -poll take a duration of 0 or more, such as 500ms or 30s")),
 			),
 			jen.Case(o("events").Op("==").Lit("")).Block(
-				usageError(jen.Lit("-events needs the name of the events table")),
+				usageError(jen.Lit("-events needs the name of the events "+r.eventsNoun())),
 			),
 		),
 		o("waiting").Op("=").Add(set("-wait")),
@@ -258,6 +303,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		).Block(
 			usageError(jen.Lit("DATABASE_URL: %v"), jen.Err()),
 		),
+		r.checkStoreFlags(),
 		jen.Return(jen.Id("o")),
 	)
 	f.Line()
@@ -326,6 +372,7 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 		),
 		jen.Comment("Each projection runs on a connection of its own, which holds its lock."),
 		o("db").Dot("MaxConns").Op("=").Max(o("db").Dot("MaxConns"), jen.Int32().Call(jen.Len(jen.Id("registrations")).Op("+").Lit(2))),
+		r.partitionConns(),
 		jen.List(jen.Id("pool"), jen.Err()).Op(":=").Qual(pgxpool, "NewWithConfig").Call(jen.Id("ctx"), o("db")),
 		jen.If(errNil).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("connect: %w"), jen.Err()))),
 		jen.Defer().Id("pool").Dot("Close").Call(),
@@ -341,6 +388,7 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 			jen.Id("PollInterval"), o("poll"),
 		)),
 		jen.If(jen.Err().Op(":=").Id("runner").Dot("Setup").Call(jen.Id("ctx")), errNil).Block(jen.Return(jen.Err())),
+		r.runPartitioned(),
 		jen.Switch().Block(
 			jen.Case(o("status")).Block(
 				jen.Return(jen.Id("printStatus").Call(jen.Id("ctx"), jen.Id("runner"))),
@@ -444,4 +492,105 @@ func rawString(s string) jen.Code {
 		return jen.Lit(s)
 	}
 	return jen.Op("`" + s + "`")
+}
+
+// The parts of the runner main that only a JetStream stream has: its
+// layout and its partitions. Each renders nothing for other stores.
+
+// storeOptions renders the options fields of the store's own flags.
+func (r *renderer) storeOptions() jen.Code {
+	if r.m.EventStore.Name != config.SourceJetStream {
+		return jen.Null()
+	}
+	return jen.Id("layout").Qual(r.m.EventStore.Package, "Layout").Line().Id("partitions").Int()
+}
+
+// eventsNoun is what the -events flag names: the stream, for JetStream,
+// else the table.
+func (r *renderer) eventsNoun() string {
+	if r.m.EventStore.Name == config.SourceJetStream {
+		return "stream"
+	}
+	return "table"
+}
+
+// eventsFlag renders the -events flag, whose default is the name that
+// projgen's table, goes' and hallgren's have, or the stream's of the
+// README.
+func (r *renderer) eventsFlag() jen.Code {
+	def := "events"
+	if r.m.EventStore.Name == config.SourceJetStream {
+		def = "EVENTS"
+	}
+	return jen.Qual("flag", "StringVar").Call(jen.Op("&").Id("o").Dot("events"), jen.Lit("events"), jen.Lit(def), jen.Lit("the "+r.eventsNoun()+" the events are stored in"))
+}
+
+// storeFlags renders the store's own flags.
+func (r *renderer) storeFlags() jen.Code {
+	store := r.m.EventStore
+	if store.Name != config.SourceJetStream {
+		return jen.Null()
+	}
+	return jen.Id("layout").Op(":=").Qual("flag", "String").Call(jen.Lit("layout"), jen.Qual(store.Package, "HeadersLayout"),
+		jen.Lit("how the stream's messages hold the events: ").Op("+").Qual("strings", "Join").Call(jen.Qual(store.Package, "LayoutNames").Call(), jen.Lit(", "))).
+		Line().Qual("flag", "IntVar").Call(jen.Op("&").Id("o").Dot("partitions"), jen.Lit("partitions"), jen.Lit(0),
+		jen.Lit("split each projection by aggregate into `n` partitions, shared by the processes run with the same n; 0 runs each whole"))
+}
+
+// checkStoreFlags renders the checks of the store's own flags.
+func (r *renderer) checkStoreFlags() jen.Code {
+	store := r.m.EventStore
+	if store.Name != config.SourceJetStream {
+		return jen.Null()
+	}
+	usageError := func(args ...jen.Code) *jen.Statement { return jen.Id("usageError").Call(args...) }
+	return jen.If(jen.List(jen.Id("o").Dot("layout"), jen.Err()).Op("=").Qual(store.Package, "ParseLayout").Call(jen.Op("*").Id("layout")), jen.Err().Op("!=").Nil()).Block(
+		usageError(jen.Lit("-layout: %v"), jen.Err()),
+	).Line().Switch().Block(
+		jen.Case(jen.Id("o").Dot("partitions").Op("<").Lit(0)).Block(
+			usageError(jen.Lit("-partitions %d: give 0, or the number of partitions"), jen.Id("o").Dot("partitions")),
+		),
+		jen.Case(jen.Id("o").Dot("partitions").Op(">").Lit(0).Op("&&").Id("o").Dot("rebuild").Op("!=").Lit("")).Block(
+			usageError(jen.Lit("-rebuild does not take -partitions: a partitioned read model is rebuilt as a whole "+
+				"(stop the runners, empty its tables, delete the rows of projgen_tracking named %s#0 to #%d, start them again)"),
+				jen.Id("o").Dot("rebuild"), jen.Id("o").Dot("partitions").Op("-").Lit(1)),
+		),
+	)
+}
+
+// partitionConns renders the pool size of a partitioned run.
+func (r *renderer) partitionConns() jen.Code {
+	store := r.m.EventStore
+	if store.Name != config.SourceJetStream {
+		return jen.Null()
+	}
+	return jen.If(jen.Id("o").Dot("partitions").Op(">").Lit(0)).Block(
+		jen.Comment("Each process may end up running every partition."),
+		jen.Id("o").Dot("db").Dot("MaxConns").Op("=").Max(jen.Id("o").Dot("db").Dot("MaxConns"),
+			jen.Qual(store.Package, "PoolSize").Call(jen.Len(jen.Id("registrations")), jen.Id("o").Dot("partitions"))),
+	)
+}
+
+// runPartitioned renders the run of a partitioned projection: a balancer
+// per projection, or, for -status, -wait and -retry-parked, the runner
+// over the partitions.
+func (r *renderer) runPartitioned() jen.Code {
+	store := r.m.EventStore
+	if store.Name != config.SourceJetStream {
+		return jen.Null()
+	}
+	o := func(field string) *jen.Statement { return jen.Id("o").Dot(field) }
+	return jen.If(o("partitions").Op(">").Lit(0)).Block(
+		jen.If(jen.Op("!").Add(o("status")).Op("&&").Op("!").Add(o("waiting")).Op("&&").Add(o("retryParked")).Op("==").Lit("")).Block(
+			jen.Return(jen.Qual(store.Package, "RunPartitioned").Call(jen.Id("ctx"), jen.Op("*").Id("runner"), o("partitions"))),
+		),
+		jen.Comment("-status, -wait and -retry-parked act on the partitions."),
+		jen.If(jen.List(jen.Id("runner").Dot("Registrations"), jen.Err()).Op("=").Qual(store.Package, "PartitionRegistrations").Call(jen.Id("registrations"), o("partitions")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Err()),
+		),
+		o("only").Op("=").Qual(store.Package, "PartitionNames").Call(o("only"), o("partitions")),
+		jen.If(o("retryParked").Op("!=").Lit("")).Block(
+			jen.Return(jen.Id("retryPartitions").Call(jen.Id("ctx"), jen.Id("runner"), jen.Id("o"))),
+		),
+	)
 }

@@ -1,8 +1,8 @@
-// Command projections runs this module's projections: it reads the events
-// table, applies each event to the read models, and records how far each
-// projection got, in one transaction, so that every event is applied
-// exactly once. projgen wrote this file once, with the module's first
-// projection; it is yours to change, and projgen never rewrites it.
+// Command projections runs this module's projections: it reads the events,
+// applies each to the read models, and records how far each projection
+// got, in one transaction, so that every event is applied exactly once.
+// projgen wrote this file once, with the module's first projection; it is
+// yours to change, and projgen never rewrites it.
 //
 // Usage:
 //
@@ -12,8 +12,8 @@
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
 //
-// DATABASE_URL names the PostgreSQL database that holds the events table
-// and the read-model tables; apply the migrations first. The exit status
+// DATABASE_URL names the PostgreSQL database of the read-model tables and
+// of the runner's own; apply the migrations first. The exit status
 // is 0 on success and after SIGINT or SIGTERM, 1 when something fails (a
 // stopped projection for -status, a timeout for -wait), and 2 when the
 // command line is wrong. projections -h lists the flags, with examples.
@@ -55,7 +55,7 @@ Examples:
   projections -wait 1042 -only installation -timeout 5s
   projections -rebuild installation
 
-DATABASE_URL names the PostgreSQL database of the events and read models.
+DATABASE_URL names the PostgreSQL database of the read models.
 The exit status is 0 on success, 1 on failure, 2 for a wrong command line.
 
 Flags:
@@ -240,8 +240,8 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 	return runner.Run(ctx)
 }
 
-// openSource reads projgen's own events table, in DATABASE_URL's database;
-// there is nothing to close.
+// openSource reads projgen's own events table, in DATABASE_URL's database
+// too; there is nothing to close.
 func openSource(_ context.Context, o options, pool *pgxpool.Pool) (projection.EventSource, func(), error) {
 	return projection.NewPostgresSource(pool, o.events), func() {}, nil
 }
