@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,7 @@ written); 2 bad input or usage, with nothing written.`,
 	fl.BoolVar(&f.write.noTest, "no-test", false, "do not run go test on the generated packages")
 	fl.BoolVar(&f.write.force, "force", false, "overwrite files at generated paths that projgen does not own, and accept edited migrations")
 	fl.BoolVar(&f.allowDestructive, "allow-destructive", false, "allow migrations that drop or change columns")
+	registerNewCompletion(c)
 	return c
 }
 
@@ -142,13 +144,9 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err != nil {
 		return err
 	}
-	var paths []string
-	for _, a := range f.aggregates {
-		l, err := load.Resolve(listed, a)
-		if err != nil {
-			return err
-		}
-		paths = append(paths, l.Path)
+	paths, err := resolveAggregates(listed, f.aggregates)
+	if err != nil {
+		return err
 	}
 	pkgs, err := generator.Load(ctx, mod, generator.Aggregates(cfg, paths...))
 	if err != nil {
@@ -218,6 +216,20 @@ func prepareNew(ctx context.Context, dir string, f newFlags) (*load.Module, *con
 	return mod, cfg, listed, nil
 }
 
+// resolveAggregates returns the import paths of the packages --aggregate
+// names, in order.
+func resolveAggregates(listed []load.Listed, names []string) ([]string, error) {
+	var paths []string
+	for _, a := range names {
+		l, err := load.Resolve(listed, a)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, l.Path)
+	}
+	return paths, nil
+}
+
 // readOrNewConfig reads projgen.yaml, or starts a new one.
 func readOrNewConfig(mod *load.Module) (*config.Config, error) {
 	path := filepath.Join(mod.Dir, config.FileName)
@@ -236,7 +248,7 @@ func setMigrations(cfg *config.Config, format string) error {
 	switch {
 	case format == "" || format == cfg.Migrations:
 		return nil
-	case format != config.MigrateFormat && format != config.GooseFormat:
+	case !slices.Contains(config.MigrationFormats(), format):
 		return &usageError{cmd: "new", err: fmt.Errorf("--migrations %s: use %s or %s", format, config.MigrateFormat, config.GooseFormat)}
 	case len(cfg.Projections) > 0:
 		return diag.Errorf(cfg.Pos("$.migrations"), "projgen.yaml writes %s migrations, not %s", cfg.Migrations, format).

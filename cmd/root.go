@@ -141,6 +141,9 @@ projgen.yaml, so that 'projgen generate' reproduces the same bytes and
 		return &usageError{cmd: c.Name(), err: err}
 	})
 	root.PersistentFlags().String("dir", ".", "the module root: the directory that holds go.mod")
+	mustRegister(root, "dir", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	root.AddCommand(newNewCmd(build, stdio), newGenerateCmd(build, stdio), newCheckCmd(stdio), newVersionCmd(stdio))
 	for _, c := range root.Commands() {
 		args := c.Args

@@ -44,6 +44,10 @@ const (
 	GooseFormat = "goose"
 )
 
+// MigrationFormats lists the migration layouts, golang-migrate's first:
+// it is the default.
+func MigrationFormats() []string { return []string{MigrateFormat, GooseFormat} }
+
 // Patterns: the four kinds of projection of the seed guide.
 const (
 	// Simple projects one aggregate into one table keyed by aggregate ID.
@@ -169,6 +173,22 @@ const (
 	// ScopeGlobal keys rows by the field alone: IDs unique everywhere.
 	ScopeGlobal = "global"
 )
+
+// KeyScopes lists the key scopes.
+func KeyScopes() []string { return []string{ScopeAggregate, ScopeGlobal} }
+
+// SQL types of aggregate IDs, for Key.Type of rows keyed by aggregate.
+const (
+	// KeyUUID is for UUIDs, and for IDs of any other type.
+	KeyUUID = "uuid"
+	// KeyText is for string IDs.
+	KeyText = "text"
+	// KeyBigint is for integer IDs.
+	KeyBigint = "bigint"
+)
+
+// KeyTypes lists the SQL types of aggregate IDs.
+func KeyTypes() []string { return []string{KeyUUID, KeyText, KeyBigint} }
 
 // Event records how one event is projected.
 type Event struct {
@@ -363,7 +383,7 @@ func (c *Config) Validate() error {
 		add("$.version", "version is %d; this projgen reads version %d", c.Version, Version).
 			WithHint("set version: %d", Version)
 	}
-	if c.Migrations != MigrateFormat && c.Migrations != GooseFormat {
+	if !slices.Contains(MigrationFormats(), c.Migrations) {
 		add("$.migrations", "unknown migration format %q", c.Migrations).
 			WithHint("use %s or %s", MigrateFormat, GooseFormat)
 	}
@@ -432,7 +452,7 @@ func (c *Config) validateKey(p *Projection, pp string, add func(string, string, 
 	}
 	switch k.From {
 	case KeyAggregate:
-		if k.Type != "uuid" && k.Type != "text" && k.Type != "bigint" {
+		if !slices.Contains(KeyTypes(), k.Type) {
 			add(pp+".key.type", "key type %q: rows keyed by aggregate ID need type uuid, text or bigint", k.Type).
 				WithHint("use uuid when aggregate IDs are UUIDs, bigint when they are integers, text otherwise")
 		}
@@ -441,7 +461,7 @@ func (c *Config) validateKey(p *Projection, pp string, add func(string, string, 
 			add(pp+".key.from", "key from field names no field").
 				WithHint("set key.field to the event field that identifies a row, such as RepositoryID")
 		}
-		if k.Scope != "" && k.Scope != ScopeAggregate && k.Scope != ScopeGlobal {
+		if k.Scope != "" && !slices.Contains(KeyScopes(), k.Scope) {
 			add(pp+".key.scope", "unknown key scope %q", k.Scope).
 				WithHint("use aggregate when the field identifies a row within its aggregate only, global when it is unique across aggregates")
 		}

@@ -74,6 +74,10 @@ type Listed struct {
 	Name string
 	// Dir is the package directory, absolute.
 	Dir string
+	// Generated reports whether every Go file of the package is projgen's:
+	// a projection package of its own or the registry, which are no
+	// aggregate's.
+	Generated bool
 }
 
 // List lists the packages of the module rooted at dir, sorted by import
@@ -90,10 +94,29 @@ func List(ctx context.Context, dir string) ([]Listed, error) {
 		if len(p.GoFiles) == 0 {
 			continue
 		}
-		out = append(out, Listed{Path: p.PkgPath, Name: p.Name, Dir: filepath.Dir(p.GoFiles[0])})
+		generated, err := allGenerated(p.GoFiles)
+		if err != nil {
+			return nil, fmt.Errorf("list packages: %w", err)
+		}
+		out = append(out, Listed{Path: p.PkgPath, Name: p.Name, Dir: filepath.Dir(p.GoFiles[0]), Generated: generated})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// allGenerated reports whether every one of the files is projgen's. It
+// reads only their starts, as ScanModule does.
+func allGenerated(files []string) (bool, error) {
+	for _, f := range files {
+		head, err := readHead(f)
+		if err != nil {
+			return false, err
+		}
+		if !IsGenerated(f, head) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Resolve finds the package an aggregate name refers to: its import path,

@@ -20,6 +20,9 @@ func TestList(t *testing.T) {
 		"b/c/c.go":           "package c\n",
 		"a/a.go":             "package apackage\n",
 		"testonly/x_test.go": "package testonly\n",
+		"gen/gen.go":         load.Header + "\n\npackage gen\n",
+		"mixed/a.go":         load.Header + "\n\npackage mixed\n",
+		"mixed/b.go":         "package mixed\n",
 	})
 	listed, err := load.List(context.Background(), dir)
 	if err != nil {
@@ -29,6 +32,10 @@ func TestList(t *testing.T) {
 		{Path: modulePath, Name: "m", Dir: dir},
 		{Path: modulePath + "/a", Name: "apackage", Dir: filepath.Join(dir, "a")},
 		{Path: modulePath + "/b/c", Name: "c", Dir: filepath.Join(dir, "b", "c")},
+		// Only projgen's files: a projection package or the registry.
+		{Path: modulePath + "/gen", Name: "gen", Dir: filepath.Join(dir, "gen"), Generated: true},
+		// An aggregate with a projection generated next to it.
+		{Path: modulePath + "/mixed", Name: "mixed", Dir: filepath.Join(dir, "mixed")},
 	}
 	if !reflect.DeepEqual(listed, want) {
 		t.Errorf("List = %+v\nwant %+v", listed, want)

@@ -233,13 +233,13 @@ func (b *builder) aggregateKeyType(cp *config.Projection) string {
 func KeyTypeOf(t *load.Type) string {
 	switch {
 	case t == nil:
-		return "uuid"
+		return config.KeyUUID
 	case t.Kind == load.String:
-		return "text"
+		return config.KeyText
 	case t.Kind >= load.Int && t.Kind <= load.Uint64:
-		return "bigint"
+		return config.KeyBigint
 	}
-	return "uuid"
+	return config.KeyUUID
 }
 
 // reservedParams are names a parameter must not take, since generated code

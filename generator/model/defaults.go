@@ -337,10 +337,17 @@ func (d *defaulter) defaultName(pattern string) string {
 	return DefaultName(d.pkgs[0])
 }
 
-// eventKey is how choices name an event: its type name, or pkg.Type when
-// several aggregates are projected.
+// eventKey is how choices name an event of the projection's aggregates.
 func (d *defaulter) eventKey(pkg *load.Package, ev *load.Event) string {
-	if len(d.pkgs) > 1 {
+	return EventName(d.pkgs, pkg, ev)
+}
+
+// EventName is how Choices name an event of pkg, one of the aggregates a
+// projection reads: its type name, or pkg.Type when there are several, so
+// that two aggregates' Created stay apart. The per-event flags of projgen
+// new and their completion take these names.
+func EventName(aggregates []*load.Package, pkg *load.Package, ev *load.Event) string {
+	if len(aggregates) > 1 {
 		return pkg.Name + "." + ev.Name
 	}
 	return ev.Name
