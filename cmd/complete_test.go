@@ -73,7 +73,7 @@ func TestComplete(t *testing.T) {
 		{"pattern", []string{"new", "--pattern", ""}, []string{"simple", "denormalized", "filtered", "cross-aggregate"}, noFile},
 		{"pattern prefix", []string{"new", "--pattern", "d"}, []string{"denormalized"}, noFile},
 		{"migrations", []string{"new", "--migrations", ""}, []string{"golang-migrate", "goose"}, noFile},
-		{"source", []string{"new", "--source", ""}, []string{"projgen", "hallgren", "goes"}, noFile},
+		{"source", []string{"new", "--source", ""}, []string{"projgen", "hallgren", "goes", "jetstream"}, noFile},
 		{"key type", []string{"new", "--key-type", ""}, []string{"uuid", "text", "bigint"}, noFile},
 		{"key scope", []string{"new", "--key-scope", ""}, []string{"aggregate", "global"}, noFile},
 		{"free text", []string{"new", "--table", ""}, nil, noFile},
