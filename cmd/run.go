@@ -54,6 +54,9 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	known[model.GoesSourceModule] = known[model.RuntimeModule]
 	known[model.HallgrenSourceModule] = known[model.RuntimeModule]
 	known[model.JetStreamSourceModule] = known[model.RuntimeModule]
+	// The runner main's -migrate tool, at the version the model pins.
+	known[model.MigrateModule] = model.MigrateVersion
+	known[model.GooseModule] = model.GooseVersion
 	goModPath := filepath.Join(mod.Dir, "go.mod")
 	reqs, err := verify.Plan(goModPath, mod.GoMod, res.Model.Imports, known)
 	if err != nil {

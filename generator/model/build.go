@@ -80,9 +80,14 @@ func Build(in Input) (*Module, error) {
 	}
 	m.Registry = b.registry(m)
 	m.MigrationDirs = b.migrations(m.Projections)
+	for _, md := range m.MigrationDirs {
+		if md.Package != nil {
+			m.Registry.MigrationDirs = append(m.Registry.MigrationDirs, md)
+		}
+	}
 	m.Unprojected = b.unprojected()
 	m.EventStore = eventStoreOf(in.Config.Source)
-	m.Imports = imports(m.Projections, m.EventStore)
+	m.Imports = imports(m.Projections, m.EventStore, m.MigrationFormat)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -431,15 +436,19 @@ func (b *builder) unprojected() []*load.Event {
 
 // imports lists the packages from other modules that generated code
 // imports.
-func imports(ps []*Projection, store EventStore) []Import {
+func imports(ps []*Projection, store EventStore, format string) []Import {
 	out := []Import{
 		{Package: RuntimePackage, Module: RuntimeModule},
 		{Package: "github.com/jackc/pgx/v5/pgxpool", Module: "github.com/jackc/pgx/v5"},
+		{Package: PgxStdlibPackage, Module: "github.com/jackc/pgx/v5"},
 		{Package: RuntimeTestPackage, Module: RuntimeModule, Test: true},
 		{Package: GomockPackage, Module: GomockModule, Test: true},
 	}
 	if store.Package != "" {
 		out = append(out, Import{Package: store.Package, Module: store.Package})
+	}
+	if len(ps) > 0 {
+		out = append(out, migrationTool(format)...)
 	}
 	if store.Driver != "" {
 		out = append(out, Import{Package: store.Driver, Module: store.DriverModule})

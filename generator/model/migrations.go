@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"hash/fnv"
 	"path"
 	"slices"
 	"strings"
@@ -28,6 +29,47 @@ type MigrationDir struct {
 	Tables []*Table
 	// New are the migrations to write, in version order.
 	New []*Migration
+	// Package is the Go package of the directory Dir is in, which embeds
+	// its migrations for the runner main's -migrate; nil when no
+	// projection lives there any more.
+	Package *GoPackage
+	// EmbedFile is the file of Package that embeds them.
+	EmbedFile string
+	// VersionTable is the table the migration tool records this
+	// directory's applied versions in: the tool's own name for it,
+	// schema_migrations or goose_db_version, and the package's directory,
+	// since every directory numbers its migrations from 1.
+	VersionTable string
+}
+
+// EmbedFunc is the function of a projection package, in MigrationDir's
+// EmbedFile, that returns the package's migrations.
+const EmbedFunc = "ProjectionMigrations"
+
+// versionTable is the table the migration tool of format records the
+// versions of the migrations in dir in: its own default name, then the
+// package directory's path as an identifier, hashed when it would pass
+// PostgreSQL's 63 bytes.
+func versionTable(format, dir string) string {
+	prefix := "schema_migrations_"
+	if format == config.GooseFormat {
+		prefix = "goose_db_version_"
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(path.Dir(dir)) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	name := prefix + b.String()
+	if len(name) > 63 {
+		h := fnv.New32a()
+		h.Write([]byte(dir))
+		name = fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
+	}
+	return name
 }
 
 // Migration is a migration to write.
@@ -94,7 +136,7 @@ func (b *builder) migrations(ps []*Projection) []*MigrationDir {
 	get := func(dir string) *MigrationDir {
 		md := byDir[dir]
 		if md == nil {
-			md = &MigrationDir{Dir: dir, Format: b.cfg.Migrations}
+			md = &MigrationDir{Dir: dir, Format: b.cfg.Migrations, VersionTable: versionTable(b.cfg.Migrations, dir)}
 			if on := b.in.Migrations[dir]; on != nil {
 				md.Existing, md.Files = on.Migrations, on.Files
 			}
@@ -106,6 +148,8 @@ func (b *builder) migrations(ps []*Projection) []*MigrationDir {
 	for _, p := range ps {
 		md := get(p.MigrationDir)
 		md.Tables = append(md.Tables, p.Table)
+		md.Package = &p.Package
+		md.EmbedFile = path.Join(p.Package.Dir, "migrations_gen.go")
 	}
 	for dir := range b.in.Migrations {
 		get(dir)

@@ -385,6 +385,9 @@ type Index struct {
 type Registry struct {
 	// Package is where it goes.
 	Package GoPackage
+	// MigrationDirs are the migration directories it lists for the
+	// runner main's -migrate: those a projection lives in, sorted.
+	MigrationDirs []*MigrationDir
 	// File is its file, relative to the module root.
 	File string
 	// Projections are all projections, sorted by name.
@@ -444,6 +447,33 @@ const JetStreamSourceModule = "github.com/projgen/projgen/sources/jetstream"
 // directly keeps its events in JetStream, unless its event library has a
 // store projgen reads.
 const NATSModule = "github.com/nats-io/nats.go"
+
+// The migration tools the runner main's -migrate applies the migrations
+// with, as projgen.yaml's migrations: says, at the newest versions whose
+// go line (1.24.0 and 1.23.0) is below the runtime's, so that adding them
+// does not raise a module's go line.
+const (
+	MigrateModule  = "github.com/golang-migrate/migrate/v4"
+	MigrateVersion = "v4.19.1"
+	GooseModule    = "github.com/pressly/goose/v3"
+	GooseVersion   = "v3.26.0"
+	// PgxStdlibPackage opens a database/sql handle on the runner's pool,
+	// which both tools take.
+	PgxStdlibPackage = "github.com/jackc/pgx/v5/stdlib"
+)
+
+// migrationTool lists the packages of format's tool the runner main
+// imports.
+func migrationTool(format string) []Import {
+	if format == config.GooseFormat {
+		return []Import{{Package: GooseModule, Module: GooseModule}}
+	}
+	return []Import{
+		{Package: MigrateModule, Module: MigrateModule},
+		{Package: MigrateModule + "/database/pgx/v5", Module: MigrateModule},
+		{Package: MigrateModule + "/source/iofs", Module: MigrateModule},
+	}
+}
 
 // eventStoreOf is the EventStore that projgen.yaml's source: names.
 func eventStoreOf(name string) EventStore {

@@ -72,6 +72,19 @@ func goType(t *load.Type) jen.Code {
 
 // importNames tells jennifer the real names of the packages generated code
 // imports, so that it writes no aliases.
+// toolImportNames are the names of the migration packages generated code
+// imports: the runtime's and the tools'. Without them jennifer would alias
+// each import.
+func toolImportNames() map[string]string {
+	return map[string]string{
+		migrationPackage:                     "migration",
+		model.GooseModule:                    "goose",
+		model.MigrateModule:                  "migrate",
+		model.MigrateModule + "/source/iofs": "iofs",
+		model.PgxStdlibPackage:               "stdlib",
+	}
+}
+
 func importNames(f *jen.File, m *model.Module, p *model.Projection) {
 	f.ImportNames(map[string]string{
 		model.RuntimePackage:     "projection",
@@ -79,6 +92,9 @@ func importNames(f *jen.File, m *model.Module, p *model.Projection) {
 		model.GomockPackage:      "gomock",
 		"github.com/google/uuid": "uuid",
 	})
+	f.ImportNames(toolImportNames())
+	// golang-migrate's driver is package pgx, as pgx is.
+	f.ImportAlias(model.MigrateModule+"/database/pgx/v5", "pgxmigrate")
 	for _, proj := range m.Projections {
 		if p != nil && proj != p {
 			continue

@@ -57,6 +57,8 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 			}
 		}))),
 	)
+	f.Line()
+	registryMigrations(f, reg)
 	return f
 }
 

@@ -119,6 +119,12 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 			return nil, err
 		}
 	}
+	for _, md := range m.Registry.MigrationDirs {
+		data, err := goSource(r.migrationEmbed(md))
+		if err := add(md.EmbedFile, Generated, data, err); err != nil {
+			return nil, err
+		}
+	}
 	for _, md := range m.MigrationDirs {
 		sums := maps.Clone(md.Files)
 		if sums == nil {

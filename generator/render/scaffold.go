@@ -30,6 +30,7 @@ const runnerDoc = `// Command projections runs this module's projections: it rea
 //	projections -wait POSITION [-only NAMES] [-timeout D]  wait until the projections reach POSITION
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
+//	projections -migrate                                   apply the migrations, create the runner's tables
 //
 // DATABASE_URL names the PostgreSQL database of the read-model tables and
 // of the runner's own; apply the migrations first. The exit status
@@ -50,8 +51,11 @@ const runnerUsage = `Usage:
         replay a projection into new tables and swap them in
   projections -retry-parked name
         apply a projection's parked events again, once their cause is fixed
+  projections -migrate
+        apply every projection's migrations and create the runner's tables
 
 Examples:
+  projections -migrate
   projections -park NAME -lease 30s
   projections -wait 1042 -only NAME -timeout 5s
   projections -rebuild NAME
@@ -80,6 +84,9 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		reg.Package.Path:     reg.Package.Name,
 		pgxpool:              "pgxpool",
 	})
+	f.ImportNames(toolImportNames())
+	// golang-migrate's driver is package pgx, as pgx is.
+	f.ImportAlias(model.MigrateModule+"/database/pgx/v5", "pgxmigrate")
 	if p := r.m.EventStore.Package; p != "" {
 		f.ImportName(p, path.Base(p))
 	}
@@ -121,6 +128,7 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		jen.Id("timeout").Qual("time", "Duration"),
 		jen.Id("rebuild").String(),
 		jen.Id("retryParked").String(),
+		jen.Id("migrate").Bool(),
 		jen.Id("park").Index().String(),
 		jen.List(jen.Id("lease"), jen.Id("poll")).Qual("time", "Duration"),
 		r.storeOptions(),
@@ -238,6 +246,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("timeout")), jen.Lit("timeout"), jen.Lit(30).Op("*").Qual("time", "Second"), jen.Lit("with -wait, how long to wait; 0 waits until interrupted")),
 		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("rebuild")), jen.Lit("rebuild"), jen.Lit(""), jen.Lit("replay projection `name` into new tables, swap them in, and exit")),
 		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("retryParked")), jen.Lit("retry-parked"), jen.Lit(""), jen.Lit("apply the parked events of projection `name` again, and exit")),
+		jen.Qual("flag", "BoolVar").Call(jen.Op("&").Add(o("migrate")), jen.Lit("migrate"), jen.False(), jen.Lit(r.migrateUsage())),
 		jen.Id("park").Op(":=").Qual("flag", "String").Call(jen.Lit("park"), jen.Lit(""), jen.Lit("park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("lease")), jen.Lit("lease"), jen.Lit(0), jen.Lit("how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("poll")), jen.Lit("poll"), jen.Lit(0), jen.Lit("how often a projection that has caught up looks for new events; 0 for the default, 100ms")),
@@ -253,7 +262,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		)),
 		jen.Var().Id("modes").Index().String(),
 		jen.For(jen.List(jen.Id("_"), jen.Id("mode")).Op(":=").Range().Index().String().Values(
-			jen.Lit("-status"), jen.Lit("-wait"), jen.Lit("-rebuild"), jen.Lit("-retry-parked"),
+			jen.Lit("-status"), jen.Lit("-wait"), jen.Lit("-rebuild"), jen.Lit("-retry-parked"), jen.Lit("-migrate"),
 		)).Block(
 			jen.If(jen.Id("set").Index(jen.Id("mode"))).Block(
 				jen.Id("modes").Op("=").Append(jen.Id("modes"), jen.Id("mode")),
@@ -376,6 +385,7 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 		jen.List(jen.Id("pool"), jen.Err()).Op(":=").Qual(pgxpool, "NewWithConfig").Call(jen.Id("ctx"), o("db")),
 		jen.If(errNil).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("connect: %w"), jen.Err()))),
 		jen.Defer().Id("pool").Dot("Close").Call(),
+		jen.If(o("migrate")).Block(jen.Return(jen.Id("migrateUp").Call(jen.Id("ctx"), jen.Id("o"), jen.Id("pool")))),
 		jen.List(jen.Id("source"), jen.Id("closeSource"), jen.Err()).Op(":=").Id("openSource").Call(jen.Id("ctx"), jen.Id("o"), jen.Id("pool")),
 		jen.If(errNil).Block(jen.Return(jen.Err())),
 		jen.Defer().Id("closeSource").Call(),
@@ -412,6 +422,7 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 	f.Line()
 
 	r.openSource(f)
+	r.runnerMigrate(f, reg)
 
 	f.Add(doc("printStatus prints where each projection stands, and returns an error naming the projections that have stopped."))
 	f.Func().Id("printStatus").Params(jen.Id("ctx").Qual("context", "Context"), runnerParam.Clone()).Error().Block(
@@ -593,4 +604,17 @@ func (r *renderer) runPartitioned() jen.Code {
 			jen.Return(jen.Id("retryPartitions").Call(jen.Id("ctx"), jen.Id("runner"), jen.Id("o"))),
 		),
 	)
+}
+
+// migrateUsage is the -migrate flag's usage.
+func (r *renderer) migrateUsage() string {
+	tool := "golang-migrate"
+	if r.m.MigrationFormat == config.GooseFormat {
+		tool = "goose"
+	}
+	events := ""
+	if r.m.EventStore.Name == config.SourceProjgen {
+		events = ", create the events table"
+	}
+	return "apply every projection's migrations with " + tool + events + ", create the runner's tables, and exit"
 }

@@ -7,6 +7,7 @@ package projections
 import (
 	"example.com/eventhorizon/booking"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -42,6 +43,19 @@ func EventTypes() projection.EventTypes {
 		},
 		"BookingRescheduled": func() any {
 			return new(booking.BookingRescheduledData)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "booking/migrations",
+			Files:        booking.ProjectionMigrations(),
+			VersionTable: "schema_migrations_booking",
 		},
 	}
 }

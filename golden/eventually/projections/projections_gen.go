@@ -7,6 +7,7 @@ package projections
 import (
 	"example.com/eventuallyapp/order"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -46,6 +47,19 @@ func EventTypes() projection.EventTypes {
 		},
 		"OrderWasShipped": func() any {
 			return new(order.WasShipped)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "order/migrations",
+			Files:        order.ProjectionMigrations(),
+			VersionTable: "schema_migrations_order",
 		},
 	}
 }

@@ -7,6 +7,7 @@ package projections
 import (
 	"example.com/goesapp/order"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -54,6 +55,19 @@ func EventTypes() projection.EventTypes {
 		},
 		"shop.order.tagged": func() any {
 			return new([]string)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "order/migrations",
+			Files:        order.ProjectionMigrations(),
+			VersionTable: "schema_migrations_order",
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"example.com/registry/github/installation"
 	"example.com/registry/shop/order"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -68,6 +69,24 @@ func EventTypes() projection.EventTypes {
 		},
 		"order.shipped": func() any {
 			return new(order.Shipped)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "github/installation/migrations",
+			Files:        installation.ProjectionMigrations(),
+			VersionTable: "goose_db_version_github_installation",
+		},
+		{
+			Path:         "shop/order/migrations",
+			Files:        order.ProjectionMigrations(),
+			VersionTable: "goose_db_version_shop_order",
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"example.com/hallgren/account"
 	"example.com/hallgren/person"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -68,6 +69,24 @@ func EventTypes() projection.EventTypes {
 		},
 		"Withdrawn": func() any {
 			return new(account.Withdrawn)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "account/migrations",
+			Files:        account.ProjectionMigrations(),
+			VersionTable: "schema_migrations_account",
+		},
+		{
+			Path:         "person/migrations",
+			Files:        person.ProjectionMigrations(),
+			VersionTable: "schema_migrations_person",
 		},
 	}
 }

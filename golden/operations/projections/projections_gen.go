@@ -10,6 +10,7 @@ import (
 	"example.com/registry/github/repository"
 	"example.com/registry/shop/order"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -99,6 +100,29 @@ func EventTypes() projection.EventTypes {
 		},
 		"order.shipped": func() any {
 			return new(order.Shipped)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "catalog/product/migrations",
+			Files:        product.ProjectionMigrations(),
+			VersionTable: "schema_migrations_catalog_product",
+		},
+		{
+			Path:         "github/repository/migrations",
+			Files:        repository.ProjectionMigrations(),
+			VersionTable: "schema_migrations_github_repository",
+		},
+		{
+			Path:         "shop/order/migrations",
+			Files:        order.ProjectionMigrations(),
+			VersionTable: "schema_migrations_shop_order",
 		},
 	}
 }

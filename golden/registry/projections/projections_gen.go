@@ -11,6 +11,7 @@ import (
 	"example.com/registry/shop/order"
 	"example.com/registry/widget/endpoint"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -138,6 +139,39 @@ func EventTypes() projection.EventTypes {
 		},
 		"order.shipped": func() any {
 			return new(order.Shipped)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "billing/invoice/migrations",
+			Files:        invoice.ProjectionMigrations(),
+			VersionTable: "schema_migrations_billing_invoice",
+		},
+		{
+			Path:         "catalog/product/migrations",
+			Files:        product.ProjectionMigrations(),
+			VersionTable: "schema_migrations_catalog_product",
+		},
+		{
+			Path:         "github/installation/migrations",
+			Files:        installation.ProjectionMigrations(),
+			VersionTable: "schema_migrations_github_installation",
+		},
+		{
+			Path:         "shop/order/migrations",
+			Files:        order.ProjectionMigrations(),
+			VersionTable: "schema_migrations_shop_order",
+		},
+		{
+			Path:         "widget/endpoint/migrations",
+			Files:        endpoint.ProjectionMigrations(),
+			VersionTable: "schema_migrations_widget_endpoint",
 		},
 	}
 }

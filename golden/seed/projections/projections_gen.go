@@ -10,6 +10,7 @@ import (
 	"example.com/registry/projections/tenant_activity"
 	"example.com/registry/widget/endpoint"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // Registrations returns every projection of the module, sorted by name,
@@ -99,6 +100,34 @@ func EventTypes() projection.EventTypes {
 		},
 		"example.com/registry/widget/endpoint.Deactivated": func() any {
 			return new(endpoint.Deactivated)
+		},
+	}
+}
+
+// MigrationDirs returns the module's migration directories, sorted, each
+// with the table its migration tool records the applied versions in: what
+// the runner main's -migrate applies.
+func MigrationDirs() []migration.Dir {
+	return []migration.Dir{
+		{
+			Path:         "github/installation/migrations",
+			Files:        installation.ProjectionMigrations(),
+			VersionTable: "schema_migrations_github_installation",
+		},
+		{
+			Path:         "github/repository/migrations",
+			Files:        repository.ProjectionMigrations(),
+			VersionTable: "schema_migrations_github_repository",
+		},
+		{
+			Path:         "projections/tenant_activity/migrations",
+			Files:        tenantactivity.ProjectionMigrations(),
+			VersionTable: "schema_migrations_projections_tenant_activity",
+		},
+		{
+			Path:         "widget/endpoint/migrations",
+			Files:        endpoint.ProjectionMigrations(),
+			VersionTable: "schema_migrations_widget_endpoint",
 		},
 	}
 }

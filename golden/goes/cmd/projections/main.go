@@ -11,6 +11,7 @@
 //	projections -wait POSITION [-only NAMES] [-timeout D]  wait until the projections reach POSITION
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
+//	projections -migrate                                   apply the migrations, create the runner's tables
 //
 // DATABASE_URL names the PostgreSQL database of the read-model tables and
 // of the runner's own; apply the migrations first. The exit status
@@ -36,8 +37,13 @@ import (
 	"time"
 
 	"example.com/goesapp/projections"
+	"github.com/golang-migrate/migrate/v4"
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 	"github.com/projgen/projgen/sources/goes"
 )
 
@@ -53,8 +59,11 @@ const usage = `Usage:
         replay a projection into new tables and swap them in
   projections -retry-parked name
         apply a projection's parked events again, once their cause is fixed
+  projections -migrate
+        apply every projection's migrations and create the runner's tables
 
 Examples:
+  projections -migrate
   projections -park order -lease 30s
   projections -wait 1042 -only order -timeout 5s
   projections -rebuild order
@@ -76,6 +85,7 @@ type options struct {
 	timeout     time.Duration
 	rebuild     string
 	retryParked string
+	migrate     bool
 	park        []string
 	lease, poll time.Duration
 }
@@ -102,6 +112,7 @@ func parseFlags(registrations []projection.Registration) options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -wait, how long to wait; 0 waits until interrupted")
 	flag.StringVar(&o.rebuild, "rebuild", "", "replay projection `name` into new tables, swap them in, and exit")
 	flag.StringVar(&o.retryParked, "retry-parked", "", "apply the parked events of projection `name` again, and exit")
+	flag.BoolVar(&o.migrate, "migrate", false, "apply every projection's migrations with golang-migrate, create the runner's tables, and exit")
 	park := flag.String("park", "", "park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")
 	flag.DurationVar(&o.lease, "lease", 0, "how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")
 	flag.DurationVar(&o.poll, "poll", 0, "how often a projection that has caught up looks for new events; 0 for the default, 100ms")
@@ -115,7 +126,7 @@ func parseFlags(registrations []projection.Registration) options {
 		set["-"+f.Name] = true
 	})
 	var modes []string
-	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked"} {
+	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked", "-migrate"} {
 		if set[mode] {
 			modes = append(modes, mode)
 		}
@@ -209,6 +220,9 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	if o.migrate {
+		return migrateUp(ctx, o, pool)
+	}
 	source, closeSource, err := openSource(ctx, o, pool)
 	if err != nil {
 		return err
@@ -262,6 +276,47 @@ func openSource(ctx context.Context, o options, pool *pgxpool.Pool) (projection.
 		return nil, nil, fmt.Errorf("install the log of goes' events: %w", err)
 	}
 	return goes.NewSource(events, goes.Table(o.events)), closeEvents, nil
+}
+
+// migrateUp applies the migrations of every projection with golang-migrate,
+// each directory recording its versions in a table of its own, and creates
+// the runner's tables. It is safe to run again: it applies only what is
+// missing.
+func migrateUp(ctx context.Context, o options, pool *pgxpool.Pool) error {
+	for _, dir := range projections.MigrationDirs() {
+		if err := migrateDir(ctx, pool, dir); err != nil {
+			return fmt.Errorf("migrate %s: %w", dir.Path, err)
+		}
+	}
+	return (&projection.Runner{Pool: pool}).Setup(ctx)
+}
+
+// migrateDir applies the migrations of dir that the database lacks, with
+// golang-migrate, and says where it stands.
+func migrateDir(_ context.Context, pool *pgxpool.Pool, dir migration.Dir) error {
+	// Closing the handle, which migrate does, leaves the pool open.
+	driver, err := pgxmigrate.WithInstance(stdlib.OpenDBFromPool(pool), &pgxmigrate.Config{MigrationsTable: dir.VersionTable})
+	if err != nil {
+		return err
+	}
+	files, err := iofs.New(dir.Files, ".")
+	if err != nil {
+		return err
+	}
+	m, err := migrate.NewWithInstance("iofs", files, "pgx5", driver)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return err
+	}
+	version, _, err := m.Version()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: at version %d (%s)\n", dir.Path, version, dir.VersionTable)
+	return nil
 }
 
 // printStatus prints where each projection stands, and returns an error

@@ -11,6 +11,7 @@
 //	projections -wait POSITION [-only NAMES] [-timeout D]  wait until the projections reach POSITION
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
+//	projections -migrate                                   apply the migrations, create the runner's tables
 //
 // DATABASE_URL names the PostgreSQL database of the read-model tables and
 // of the runner's own; apply the migrations first. The exit status
@@ -34,7 +35,10 @@ import (
 
 	"example.com/registry/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 	"github.com/projgen/projgen/projection"
+	"github.com/projgen/projgen/projection/migration"
 )
 
 // usage introduces the flags in projections -h.
@@ -49,8 +53,11 @@ const usage = `Usage:
         replay a projection into new tables and swap them in
   projections -retry-parked name
         apply a projection's parked events again, once their cause is fixed
+  projections -migrate
+        apply every projection's migrations and create the runner's tables
 
 Examples:
+  projections -migrate
   projections -park installation -lease 30s
   projections -wait 1042 -only installation -timeout 5s
   projections -rebuild installation
@@ -72,6 +79,7 @@ type options struct {
 	timeout     time.Duration
 	rebuild     string
 	retryParked string
+	migrate     bool
 	park        []string
 	lease, poll time.Duration
 }
@@ -98,6 +106,7 @@ func parseFlags(registrations []projection.Registration) options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -wait, how long to wait; 0 waits until interrupted")
 	flag.StringVar(&o.rebuild, "rebuild", "", "replay projection `name` into new tables, swap them in, and exit")
 	flag.StringVar(&o.retryParked, "retry-parked", "", "apply the parked events of projection `name` again, and exit")
+	flag.BoolVar(&o.migrate, "migrate", false, "apply every projection's migrations with goose, create the events table, create the runner's tables, and exit")
 	park := flag.String("park", "", "park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")
 	flag.DurationVar(&o.lease, "lease", 0, "how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")
 	flag.DurationVar(&o.poll, "poll", 0, "how often a projection that has caught up looks for new events; 0 for the default, 100ms")
@@ -111,7 +120,7 @@ func parseFlags(registrations []projection.Registration) options {
 		set["-"+f.Name] = true
 	})
 	var modes []string
-	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked"} {
+	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked", "-migrate"} {
 		if set[mode] {
 			modes = append(modes, mode)
 		}
@@ -205,6 +214,9 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	if o.migrate {
+		return migrateUp(ctx, o, pool)
+	}
 	source, closeSource, err := openSource(ctx, o, pool)
 	if err != nil {
 		return err
@@ -244,6 +256,46 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 // too; there is nothing to close.
 func openSource(_ context.Context, o options, pool *pgxpool.Pool) (projection.EventSource, func(), error) {
 	return projection.NewPostgresSource(pool, o.events), func() {}, nil
+}
+
+// migrateUp creates the events table when -events is the default and it is
+// missing, then applies the migrations of every projection with goose, each
+// directory recording its versions in a table of its own, and creates the
+// runner's tables. It is safe to run again: it applies only what is
+// missing.
+func migrateUp(ctx context.Context, o options, pool *pgxpool.Pool) error {
+	if o.events == "events" {
+		if _, err := pool.Exec(ctx, projection.EventsTableSQL); err != nil {
+			return fmt.Errorf("create the events table: %w", err)
+		}
+	}
+	for _, dir := range projections.MigrationDirs() {
+		if err := migrateDir(ctx, pool, dir); err != nil {
+			return fmt.Errorf("migrate %s: %w", dir.Path, err)
+		}
+	}
+	return (&projection.Runner{Pool: pool}).Setup(ctx)
+}
+
+// migrateDir applies the migrations of dir that the database lacks, with
+// goose, and says where it stands.
+func migrateDir(ctx context.Context, pool *pgxpool.Pool, dir migration.Dir) error {
+	// Closing the handle leaves the pool open.
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir.Files, goose.WithTableName(dir.VersionTable))
+	if err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return err
+	}
+	version, err := provider.GetDBVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: at version %d (%s)\n", dir.Path, version, dir.VersionTable)
+	return nil
 }
 
 // printStatus prints where each projection stands, and returns an error
