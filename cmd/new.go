@@ -191,6 +191,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	for _, ig := range ignored {
 		header += fmt.Sprintf("\n  ignored   %s: %s; to project it: %s", ig.Event, ig.Reason, ig.Project)
 	}
+	f.write.next = proj.Name
 	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start, header)
 }
 

@@ -26,6 +26,9 @@ type writeOptions struct {
 	// listed is set when the files were listed already (by the wizard's
 	// summary), so that they are not listed again.
 	listed bool
+	// next names the projection new added, whose next steps are printed
+	// at the end; empty for generate.
+	next string
 }
 
 // writeAndVerify writes a run's files, all or none, makes go.mod require
@@ -83,6 +86,9 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	}
 	fmt.Fprintf(stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
 		time.Since(start).Seconds(), count(written, "file"), deleted, plan.Count(write.Unchanged))
+	if opts.next != "" {
+		printNextSteps(stdio.Out, res.Model, opts.next, relativeDir(mod.Dir))
+	}
 	return nil
 }
 
@@ -221,4 +227,18 @@ func testSummary(r verify.TestResult) string {
 		}
 	}
 	return out + fmt.Sprintf(" (%s, %.1fs)", r.Command, r.Duration.Seconds())
+}
+
+// relativeDir is dir as a cd command from the current directory takes it:
+// "" when it is the current directory, relative when it is below it,
+// absolute otherwise.
+func relativeDir(dir string) string {
+	wd, err := os.Getwd()
+	if err != nil || wd == dir {
+		return ""
+	}
+	if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return dir
 }

@@ -31,6 +31,7 @@ const runnerDoc = `// Command projections runs this module's projections: it rea
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
 //	projections -migrate                                   apply the migrations, create the runner's tables
+//	projections -catch-up                                  apply the events stored now, and exit
 //
 // DATABASE_URL names the PostgreSQL database of the read-model tables and
 // of the runner's own; apply the migrations first. The exit status
@@ -53,6 +54,8 @@ const runnerUsage = `Usage:
         apply a projection's parked events again, once their cause is fixed
   projections -migrate
         apply every projection's migrations and create the runner's tables
+  projections -catch-up
+        apply every event stored now to each projection, and exit
 
 Examples:
   projections -migrate
@@ -129,6 +132,7 @@ func (r *renderer) runnerMain(reg *model.Registry) *jen.File {
 		jen.Id("rebuild").String(),
 		jen.Id("retryParked").String(),
 		jen.Id("migrate").Bool(),
+		jen.Id("catchUp").Bool(),
 		jen.Id("park").Index().String(),
 		jen.List(jen.Id("lease"), jen.Id("poll")).Qual("time", "Duration"),
 		r.storeOptions(),
@@ -247,6 +251,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("rebuild")), jen.Lit("rebuild"), jen.Lit(""), jen.Lit("replay projection `name` into new tables, swap them in, and exit")),
 		jen.Qual("flag", "StringVar").Call(jen.Op("&").Add(o("retryParked")), jen.Lit("retry-parked"), jen.Lit(""), jen.Lit("apply the parked events of projection `name` again, and exit")),
 		jen.Qual("flag", "BoolVar").Call(jen.Op("&").Add(o("migrate")), jen.Lit("migrate"), jen.False(), jen.Lit(r.migrateUsage())),
+		jen.Qual("flag", "BoolVar").Call(jen.Op("&").Add(o("catchUp")), jen.Lit("catch-up"), jen.False(), jen.Lit("apply every event stored now to each projection, and exit")),
 		jen.Id("park").Op(":=").Qual("flag", "String").Call(jen.Lit("park"), jen.Lit(""), jen.Lit("park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("lease")), jen.Lit("lease"), jen.Lit(0), jen.Lit("how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")),
 		jen.Qual("flag", "DurationVar").Call(jen.Op("&").Add(o("poll")), jen.Lit("poll"), jen.Lit(0), jen.Lit("how often a projection that has caught up looks for new events; 0 for the default, 100ms")),
@@ -262,7 +267,7 @@ func (r *renderer) runnerFlags(f *jen.File) {
 		)),
 		jen.Var().Id("modes").Index().String(),
 		jen.For(jen.List(jen.Id("_"), jen.Id("mode")).Op(":=").Range().Index().String().Values(
-			jen.Lit("-status"), jen.Lit("-wait"), jen.Lit("-rebuild"), jen.Lit("-retry-parked"), jen.Lit("-migrate"),
+			jen.Lit("-status"), jen.Lit("-wait"), jen.Lit("-rebuild"), jen.Lit("-retry-parked"), jen.Lit("-migrate"), jen.Lit("-catch-up"),
 		)).Block(
 			jen.If(jen.Id("set").Index(jen.Id("mode"))).Block(
 				jen.Id("modes").Op("=").Append(jen.Id("modes"), jen.Id("mode")),
@@ -416,6 +421,12 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 				printf(jen.Lit("%s: %d parked events applied\n"), o("retryParked"), jen.Id("n")),
 				jen.Return(jen.Err()),
 			),
+			jen.Case(o("catchUp")).Block(
+				jen.For(jen.List(jen.Id("_"), jen.Id("r")).Op(":=").Range().Id("registrations")).Block(
+					jen.If(jen.Err().Op(":=").Id("runner").Dot("CatchUp").Call(jen.Id("ctx"), jen.Id("r").Dot("Name")), errNil).Block(jen.Return(jen.Err())),
+				),
+				jen.Return(jen.Id("printStatus").Call(jen.Id("ctx"), jen.Id("runner"))),
+			),
 		),
 		jen.Return(jen.Id("runner").Dot("Run").Call(jen.Id("ctx"))),
 	)
@@ -560,6 +571,9 @@ func (r *renderer) checkStoreFlags() jen.Code {
 	).Line().Switch().Block(
 		jen.Case(jen.Id("o").Dot("partitions").Op("<").Lit(0)).Block(
 			usageError(jen.Lit("-partitions %d: give 0, or the number of partitions"), jen.Id("o").Dot("partitions")),
+		),
+		jen.Case(jen.Id("o").Dot("partitions").Op(">").Lit(0).Op("&&").Id("o").Dot("catchUp")).Block(
+			usageError(jen.Lit("-catch-up does not take -partitions: run the partitioned processes, and -wait for them")),
 		),
 		jen.Case(jen.Id("o").Dot("partitions").Op(">").Lit(0).Op("&&").Id("o").Dot("rebuild").Op("!=").Lit("")).Block(
 			usageError(jen.Lit("-rebuild does not take -partitions: a partitioned read model is rebuilt as a whole "+

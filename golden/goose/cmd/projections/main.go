@@ -12,6 +12,7 @@
 //	projections -rebuild NAME                              replay a projection into new tables, swapped in
 //	projections -retry-parked NAME                         apply a projection's parked events again
 //	projections -migrate                                   apply the migrations, create the runner's tables
+//	projections -catch-up                                  apply the events stored now, and exit
 //
 // DATABASE_URL names the PostgreSQL database of the read-model tables and
 // of the runner's own; apply the migrations first. The exit status
@@ -55,6 +56,8 @@ const usage = `Usage:
         apply a projection's parked events again, once their cause is fixed
   projections -migrate
         apply every projection's migrations and create the runner's tables
+  projections -catch-up
+        apply every event stored now to each projection, and exit
 
 Examples:
   projections -migrate
@@ -80,6 +83,7 @@ type options struct {
 	rebuild     string
 	retryParked string
 	migrate     bool
+	catchUp     bool
 	park        []string
 	lease, poll time.Duration
 }
@@ -107,6 +111,7 @@ func parseFlags(registrations []projection.Registration) options {
 	flag.StringVar(&o.rebuild, "rebuild", "", "replay projection `name` into new tables, swap them in, and exit")
 	flag.StringVar(&o.retryParked, "retry-parked", "", "apply the parked events of projection `name` again, and exit")
 	flag.BoolVar(&o.migrate, "migrate", false, "apply every projection's migrations with goose, create the events table, create the runner's tables, and exit")
+	flag.BoolVar(&o.catchUp, "catch-up", false, "apply every event stored now to each projection, and exit")
 	park := flag.String("park", "", "park the poison events of these comma-separated projection `names` in projgen_dead_letters, rather than stop there")
 	flag.DurationVar(&o.lease, "lease", 0, "how long a runner that stops responding keeps its projections from a standby; 0 for the default, 10s")
 	flag.DurationVar(&o.poll, "poll", 0, "how often a projection that has caught up looks for new events; 0 for the default, 100ms")
@@ -120,7 +125,7 @@ func parseFlags(registrations []projection.Registration) options {
 		set["-"+f.Name] = true
 	})
 	var modes []string
-	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked", "-migrate"} {
+	for _, mode := range []string{"-status", "-wait", "-rebuild", "-retry-parked", "-migrate", "-catch-up"} {
 		if set[mode] {
 			modes = append(modes, mode)
 		}
@@ -248,6 +253,13 @@ func run(ctx context.Context, o options, registrations []projection.Registration
 		n, err := runner.RetryParked(ctx, o.retryParked)
 		fmt.Printf("%s: %d parked events applied\n", o.retryParked, n)
 		return err
+	case o.catchUp:
+		for _, r := range registrations {
+			if err := runner.CatchUp(ctx, r.Name); err != nil {
+				return err
+			}
+		}
+		return printStatus(ctx, runner)
 	}
 	return runner.Run(ctx)
 }
