@@ -45,9 +45,17 @@ func nextSteps(m *model.Module, p *model.Projection, cd string) []string {
 		`export DATABASE_URL="${DATABASE_URL:-`+exampleDatabaseURL+`}"`,
 		"go run ./cmd/projections -migrate")
 	insert := creation(p)
+	switch m.EventStore.Name {
+	case config.SourceGoes:
+		lines = append(lines, "# save aggregates with goes' PostgreSQL backend; set GOES_DATABASE_URL when its database is not DATABASE_URL's")
+	case config.SourceHallgren:
+		lines = append(lines, `export HALLGREN_DATABASE="${HALLGREN_DATABASE:-file:events.db}"   # hallgren's SQL store, where the application saves aggregates`)
+	case config.SourceJetStream:
+		lines = append(lines, `export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"   # publish events to the stream EVENTS in the Headers layout (see the README)`)
+	}
 	switch {
 	case m.EventStore.Name != config.SourceProjgen:
-		lines = append(lines, "# store events as your application does ("+m.EventStore.Name+"); the README's section on it says how to run the runner main")
+		// The application stores them, with its library.
 	case insert == nil:
 		lines = append(lines, "# store the events in the events table (see the README's Runner section)")
 	default:
