@@ -93,7 +93,13 @@ func (r *Runner) batch(ctx context.Context, h *holding, reg Registration, events
 		return -1, fmt.Errorf("begin batch: %w", err)
 	}
 	defer rollback(ctx, tx)
-	p := reg.New(tx)
+	var db DBTX = tx
+	var pipe *pipeline
+	if reg.Pipeline {
+		pipe = newPipeline(tx)
+		db = pipe
+	}
+	p := reg.New(db)
 	// behind holds the aggregates this batch parks.
 	behind := map[string]bool{}
 	for i, e := range events {
@@ -108,8 +114,26 @@ func (r *Runner) batch(ctx context.Context, h *holding, reg Registration, events
 			behind[e.AggregateID] = true
 			continue
 		}
+		if pipe != nil {
+			pipe.event = i
+		}
 		if err := r.process(ctx, p, e); err != nil {
+			if pipe != nil {
+				// An earlier event's statement may be the cause, sent
+				// by a Query of this event's or still queued: blame
+				// the first that failed.
+				if _, flushErr := pipe.flush(ctx); flushErr == nil && pipe.failed >= 0 {
+					return pipe.failed, pipe.err
+				} else if flushErr != nil {
+					return pipe.failed, flushErr
+				}
+			}
 			return i, err
+		}
+	}
+	if pipe != nil {
+		if failed, err := pipe.flush(ctx); err != nil {
+			return failed, err
 		}
 	}
 	if err := r.track(ctx, tx, h, sql, position, extra...); err != nil {

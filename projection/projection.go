@@ -86,6 +86,15 @@ type Registration struct {
 	// OnError says what the runner does with an event the projection
 	// fails on: Stop there (the default) or Park it and go on.
 	OnError ErrorPolicy
+	// Pipeline lets the runner send the statements of a batch to the
+	// server together, in the batch's transaction, rather than one round
+	// trip each. Exec on the DBTX that New is given then queues the
+	// statement and returns an empty CommandTag and a nil error; a
+	// statement's error comes when the batch is sent, and names the
+	// event it was queued for. Query and QueryRow send what is queued
+	// first, so they see it. Set it for projections that do not read
+	// Exec's CommandTag, as generated read models do not.
+	Pipeline bool
 }
 
 // EventTypes maps each topic to a constructor of an empty payload to decode
