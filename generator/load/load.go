@@ -168,13 +168,7 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	cfg := &packages.Config{
-		Context: ctx,
-		Dir:     dir,
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
-			packages.NeedTypes | packages.NeedTypesInfo,
-	}
-	pkgs, err := packages.Load(cfg, paths...)
+	pkgs, err := packages.Load(loadConfig(ctx, dir), paths...)
 	if err != nil {
 		return nil, fmt.Errorf("load packages: %w", err)
 	}
@@ -203,6 +197,17 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// loadConfig is how aggregate packages are loaded: with their syntax and
+// types, which discovery needs.
+func loadConfig(ctx context.Context, dir string) *packages.Config {
+	return &packages.Config{
+		Context: ctx,
+		Dir:     dir,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo,
+	}
 }
 
 func newPackage(p *packages.Package) *Package {
