@@ -815,6 +815,7 @@ func (s *session) confirm(build Build, stdio IO, dir string, start time.Time) er
 		verb = "projection (already in projgen.yaml, regenerated)"
 	}
 	s.f.write.listed = true
+	s.f.write.next = d.proj.Name
 	return writeAndVerify(s.ctx, build, stdio, s.mod, d.res, s.f.write, start,
 		fmt.Sprintf("projgen: %s %s: table %s, in %s/", verb, d.proj.Name, d.proj.Table, d.proj.Dir))
 }
