@@ -38,6 +38,8 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 					jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
 						jen.Return(jen.Qual(pkg, p.Names.NewProjection).Call(jen.Qual(pkg, p.Names.NewPostgres).Call(jen.Id("db")))),
 					),
+					// Generated read models never read Exec's CommandTag.
+					jen.Id("Pipeline"), jen.True(),
 				))
 			}
 			g.Line()

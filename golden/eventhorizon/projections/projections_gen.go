@@ -27,6 +27,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return booking.NewBookingProjection(booking.NewPostgresBookingReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

@@ -28,6 +28,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "order",
@@ -40,6 +41,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

@@ -29,6 +29,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return account.NewAccountProjection(account.NewPostgresAccountReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "person",
@@ -40,6 +41,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return person.NewPersonProjection(person.NewPostgresPersonReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

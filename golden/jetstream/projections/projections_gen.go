@@ -28,6 +28,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

@@ -29,6 +29,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return repository.NewInstallationRepositoryProjection(repository.NewPostgresInstallationRepositoryReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "order_history",
@@ -41,6 +42,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return order.NewOrderHistoryProjection(order.NewPostgresOrderHistoryReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "order_status",
@@ -53,6 +55,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return order.NewOrderStatusProjection(order.NewPostgresOrderStatusReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "product",
@@ -65,6 +68,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return product.NewProductProjection(product.NewPostgresProductReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

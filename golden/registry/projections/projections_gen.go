@@ -30,6 +30,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return endpoint.NewEndpointProjection(endpoint.NewPostgresEndpointReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "installation",
@@ -43,6 +44,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "invoice",
@@ -55,6 +57,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return invoice.NewInvoiceProjection(invoice.NewPostgresInvoiceReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "order",
@@ -67,6 +70,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "product",
@@ -80,6 +84,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return product.NewProductProjection(product.NewPostgresProductReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }

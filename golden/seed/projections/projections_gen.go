@@ -29,6 +29,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return endpoint.NewActiveEndpointProjection(endpoint.NewPostgresActiveEndpointReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "github_repository",
@@ -41,6 +42,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return repository.NewGithubRepositoryProjection(repository.NewPostgresGithubRepositoryReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "installation",
@@ -54,6 +56,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
+			Pipeline: true,
 		},
 		{
 			Name: "tenant_activity",
@@ -65,6 +68,7 @@ func Registrations() []projection.Registration {
 			New: func(db projection.DBTX) projection.Projection {
 				return tenantactivity.NewTenantActivityProjection(tenantactivity.NewPostgresTenantActivityReadModel(db))
 			},
+			Pipeline: true,
 		},
 	}
 }
