@@ -1,0 +1,283 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/projgen/projgen/projection"
+)
+
+// runnerBenchEnv, set to 1, runs TestRunnerThroughput; runnerEventsEnv
+// sets its number of events (default 100,000).
+const (
+	runnerBenchEnv  = "PROJGEN_RUNNER_BENCH"
+	runnerEventsEnv = "PROJGEN_RUNNER_EVENTS"
+)
+
+// installationsSQL is a read model shaped as projgen generates one: a row
+// per aggregate, every statement guarded by the row's version.
+const installationsSQL = `CREATE TABLE installations (
+	aggregate_id uuid PRIMARY KEY,
+	aggregate_version bigint NOT NULL,
+	last_position bigint NOT NULL,
+	account_login text,
+	plan text
+)`
+
+// upsertSQL and updateSQL are the generated insert and update.
+const (
+	upsertSQL = `INSERT INTO installations AS t (aggregate_id, aggregate_version, last_position, account_login)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_version = EXCLUDED.aggregate_version, last_position = EXCLUDED.last_position,
+	account_login = EXCLUDED.account_login
+WHERE t.aggregate_version < EXCLUDED.aggregate_version`
+	updateSQL = `UPDATE installations SET aggregate_version = $2, last_position = $3, plan = $4
+WHERE aggregate_id = $1 AND aggregate_version < $2`
+)
+
+// change is the payload of every benchmark event.
+type change struct {
+	Value string `json:"value"`
+}
+
+// installations is the projection: Created inserts, Changed updates.
+type installations struct{ db projection.DBTX }
+
+func (installations) Name() string     { return "installations" }
+func (installations) Topics() []string { return []string{"created", "changed"} }
+
+func (p installations) Process(ctx context.Context, e projection.Event) error {
+	c := e.Data.(*change)
+	sql := updateSQL
+	if e.Topic == "created" {
+		sql = upsertSQL
+	}
+	_, err := p.db.Exec(ctx, sql, e.AggregateID, e.Version, e.Position, c.Value)
+	return err
+}
+
+// TestRunnerThroughput measures, on one store of events (n/5
+// installations, each created then changed four times, in turns), how
+// fast each way of applying them gets the read model to the same rows,
+// and prints events/s and the ratios to the pipelined floor:
+//   - one transaction per event, the seed guide's way;
+//   - the runner, one statement per round trip;
+//   - the runner, pipelined (Registration.Pipeline, what generated
+//     registries set);
+//   - the floor: the same statements, 500 per transaction, sent as one
+//     pgx.Batch each, read from an in-memory slice.
+//
+// Every way's final table is compared with the floor's.
+func TestRunnerThroughput(t *testing.T) {
+	if os.Getenv(runnerBenchEnv) != "1" {
+		t.Skipf("set %s=1 to measure the runner (minutes)", runnerBenchEnv)
+	}
+	n := 100_000
+	if v := os.Getenv(runnerEventsEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	pool := benchPool(t)
+	stored := appendStore(t, pool, n)
+	type way struct {
+		name string
+		run  func() error
+	}
+	ways := []way{
+		{"one transaction per event", func() error { return perEvent(ctx, pool, stored) }},
+		{"runner", func() error { return runRunner(ctx, pool, false) }},
+		{"runner, pipelined", func() error { return runRunner(ctx, pool, true) }},
+		{"pgx.Batch of 500 per transaction (floor)", func() error { return batched(ctx, pool, stored) }},
+	}
+	rates := map[string]float64{}
+	var floorRows string
+	for _, w := range slices.Backward(ways) {
+		reset(t, pool)
+		start := time.Now()
+		if err := w.run(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		elapsed := time.Since(start)
+		rates[w.name] = float64(n) / elapsed.Seconds()
+		rows := digest(t, pool)
+		if floorRows == "" {
+			floorRows = rows
+		} else if rows != floorRows {
+			t.Errorf("%s left other rows than the floor", w.name)
+		}
+		t.Logf("%-42s %9.0f events/s (%s)", w.name, rates[w.name], elapsed.Round(time.Millisecond))
+	}
+	floor := rates[ways[3].name]
+	for _, w := range ways {
+		t.Logf("%-42s %5.2f × the floor, %5.1f × one transaction per event", w.name, rates[w.name]/floor, rates[w.name]/rates[ways[0].name])
+	}
+}
+
+// benchPool opens the test database on a fresh schema with the events
+// table, the read model and the runner's tables.
+func benchPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	url := os.Getenv("PROJGEN_TEST_DATABASE_URL")
+	if url == "" {
+		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx := context.Background()
+	schema := "bench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Skipf("no database at %s: %v", url, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), url)
+		if err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	for _, sql := range []string{projection.EventsTableSQL, installationsSQL, projection.RunnerTablesSQL} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pool
+}
+
+// appendStore appends n events and returns them as stored.
+func appendStore(t *testing.T, pool *pgxpool.Pool, n int) []projection.Stored {
+	t.Helper()
+	ids := make([]string, n/5)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	var events []projection.Stored
+	for v := int64(1); v <= 5; v++ {
+		for _, id := range ids {
+			topic := "changed"
+			if v == 1 {
+				topic = "created"
+			}
+			data, _ := json.Marshal(change{Value: fmt.Sprint(id[:8], "-", v)})
+			events = append(events, projection.Stored{Meta: projection.Meta{AggregateID: id, Version: v, Topic: topic}, Data: data})
+		}
+	}
+	src := projection.NewPostgresSource(pool, "events")
+	for chunk := range slices.Chunk(events, 5000) {
+		positions, err := src.Append(context.Background(), chunk...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range chunk {
+			chunk[i].Position = positions[i]
+		}
+	}
+	return events
+}
+
+// reset empties the read model and forgets the runner's position.
+func reset(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), "TRUNCATE installations; DELETE FROM projgen_tracking"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// digest is the read model's rows, ordered, as one string.
+func digest(t *testing.T, pool *pgxpool.Pool) string {
+	t.Helper()
+	var s string
+	err := pool.QueryRow(context.Background(), `SELECT md5(string_agg(concat_ws(',', aggregate_id, aggregate_version, last_position, account_login, plan), ';' ORDER BY aggregate_id)) FROM installations`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// perEvent applies each event in a transaction of its own, as the seed
+// guide's projection does.
+func perEvent(ctx context.Context, pool *pgxpool.Pool, stored []projection.Stored) error {
+	for _, s := range stored {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			return apply(ctx, tx, s)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batched sends the statements 500 per transaction, as one pgx.Batch.
+func batched(ctx context.Context, pool *pgxpool.Pool, stored []projection.Stored) error {
+	for chunk := range slices.Chunk(stored, 500) {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			for _, s := range chunk {
+				var c change
+				if err := json.Unmarshal(s.Data, &c); err != nil {
+					return err
+				}
+				sql := updateSQL
+				if s.Topic == "created" {
+					sql = upsertSQL
+				}
+				b.Queue(sql, s.AggregateID, s.Version, s.Position, c.Value)
+			}
+			return tx.SendBatch(ctx, b).Close()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply applies one stored event through the projection.
+func apply(ctx context.Context, db projection.DBTX, s projection.Stored) error {
+	var c change
+	if err := json.Unmarshal(s.Data, &c); err != nil {
+		return err
+	}
+	return installations{db}.Process(ctx, projection.Event{Meta: s.Meta, Data: &c})
+}
+
+// runRunner catches the projection up with a projection.Runner.
+func runRunner(ctx context.Context, pool *pgxpool.Pool, pipelined bool) error {
+	r := &projection.Runner{
+		Pool:   pool,
+		Source: projection.NewPostgresSource(pool, "events"),
+		Types:  projection.EventTypes{"created": func() any { return new(change) }, "changed": func() any { return new(change) }},
+		Registrations: []projection.Registration{{
+			Name: "installations", Topics: installations{}.Topics(), Tables: []string{"installations"}, Pipeline: pipelined,
+			New: func(db projection.DBTX) projection.Projection { return installations{db} },
+		}},
+	}
+	return r.CatchUp(ctx, "installations")
+}
