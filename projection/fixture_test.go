@@ -61,6 +61,8 @@ type fixture struct {
 	pool   *pgxpool.Pool
 	source *projection.PostgresSource
 	name   string
+	// pipeline makes the runner helper processes' projection pipelined.
+	pipeline bool
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -167,7 +167,8 @@ func stressRuns(t *testing.T) int {
 // before its events, and one that keeps a transaction open for two
 // seconds before it commits. Writers roll back now and then, leaving holes
 // in the positions. Every committed event must be applied exactly once:
-// the applied table holds a row per event, keyed by position.
+// the applied table holds a row per event, keyed by position. Every other
+// run sends the projection's statements pipelined.
 func TestConcurrentWritersLoseNothing(t *testing.T) {
 	for run := range stressRuns(t) {
 		t.Run(fmt.Sprint("run ", run), func(t *testing.T) {
@@ -185,7 +186,9 @@ func stress(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	writers := f.widePool(t, 6)
-	r := f.runner(t, f.registration([]string{"a", "b", "c"}, nil))
+	reg := f.registration([]string{"a", "b", "c"}, nil)
+	reg.Pipeline = seed%2 == 1 // every other run pipelined
+	r := f.runner(t, reg)
 	r.Logger = slog.New(slog.DiscardHandler) // a failure shows in the rows
 	r.BatchSize = 100
 	r.PollInterval = 10 * time.Millisecond

@@ -29,6 +29,9 @@ const (
 	helperNameEnv   = "PROJGEN_TEST_HELPER_NAME"
 	helperDelayEnv  = "PROJGEN_TEST_HELPER_DELAY"
 	helperLeaseEnv  = "PROJGEN_TEST_HELPER_LEASE"
+	// helperPipelineEnv, set to 1, makes the helper's projection
+	// pipelined (Registration.Pipeline).
+	helperPipelineEnv = "PROJGEN_TEST_HELPER_PIPELINE"
 )
 
 // runHelper is the main of a runner helper process. It returns the exit
@@ -57,9 +60,10 @@ func runHelper() int {
 		Source: projection.NewPostgresSource(pool, "events"),
 		Types:  eventTypes(),
 		Registrations: []projection.Registration{{
-			Name:   name,
-			Topics: topics,
-			Tables: []string{"counts", "applied"},
+			Name:     name,
+			Topics:   topics,
+			Tables:   []string{"counts", "applied"},
+			Pipeline: os.Getenv(helperPipelineEnv) == "1",
 			New: func(db projection.DBTX) projection.Projection {
 				return &counter{db: db, name: name, topics: topics, fail: func(projection.Event) error {
 					time.Sleep(delay)
@@ -98,6 +102,9 @@ func (f *fixture) startHelper(t *testing.T, delay, lease time.Duration) *helper 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=runner", helperSchemaEnv+"="+schema, helperNameEnv+"="+f.name,
 		helperDelayEnv+"="+delay.String(), helperLeaseEnv+"="+lease.String())
+	if f.pipeline {
+		cmd.Env = append(cmd.Env, helperPipelineEnv+"=1")
+	}
 	h := &helper{cmd: cmd, log: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = h.log, h.log
 	if err := cmd.Start(); err != nil {
@@ -146,12 +153,23 @@ func (f *fixture) checkExactlyOnce(t *testing.T) {
 
 // TestKillMidBatchLosesNothing kills runner processes with SIGKILL in the
 // middle of their batches, over and over, then lets one finish: every
-// event is applied exactly once.
+// event is applied exactly once, with the statements sent one by one and
+// pipelined.
 func TestKillMidBatchLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills runner processes")
 	}
-	f := newFixture(t)
+	for _, pipeline := range []bool{false, true} {
+		t.Run(fmt.Sprint("pipeline=", pipeline), func(t *testing.T) {
+			f := newFixture(t)
+			f.pipeline = pipeline
+			killMidBatch(t, f)
+		})
+	}
+}
+
+// killMidBatch is TestKillMidBatchLosesNothing on f.
+func killMidBatch(t *testing.T, f *fixture) {
 	f.runner(t, f.registration([]string{"a", "b", "c"}, nil)) // Setup
 	ps := appendVisible(t, f.source, manyEvents("k", 2000)...)
 	rng := rand.New(rand.NewPCG(1, 2))
