@@ -168,3 +168,37 @@ func TestPipelineQueriesSeeTheQueuedStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAheadDroppedAtAFailure fails the 58th of 100 events in batches
+// of 10, so that the runner is reading the next page ahead when the
+// batch fails: it stops exactly there, and once the cause is gone a
+// catch-up applies the rest, each event once.
+func TestReadAheadDroppedAtAFailure(t *testing.T) {
+	for _, pipeline := range []bool{false, true} {
+		t.Run(fmt.Sprint("pipeline=", pipeline), func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			if _, err := f.pool.Exec(ctx, `ALTER TABLE applied ADD CONSTRAINT no_poison CHECK (value <> 'poison')`); err != nil {
+				t.Fatal(err)
+			}
+			positions := appendNumbered(t, f, 100, 57)
+			reg := f.registration([]string{"a", "b"}, nil)
+			reg.Pipeline = pipeline
+			r := f.runner(t, reg)
+			r.BatchSize = 10
+			if err := r.CatchUp(ctx, f.name); err == nil {
+				t.Fatal("CatchUp over the poison event succeeded")
+			}
+			if s := f.state(t); !slices.Equal(s.Applied, positions[:57]) || s.Position != positions[56] {
+				t.Fatalf("applied %d events at position %d; want the 57 before the poison one, at %d", len(s.Applied), s.Position, positions[56])
+			}
+			if _, err := f.pool.Exec(ctx, `ALTER TABLE applied DROP CONSTRAINT no_poison`); err != nil {
+				t.Fatal(err)
+			}
+			catchUp(t, r, f.name)
+			if s := f.state(t); !slices.Equal(s.Applied, positions) || s.Counts["a"]+s.Counts["b"] != 100 {
+				t.Fatalf("applied %d events, counts %v; want all 100, once each", len(s.Applied), s.Counts)
+			}
+		})
+	}
+}

@@ -210,8 +210,19 @@ func (r *Runner) follow(ctx context.Context, h *holding, reg Registration, follo
 	r.logger().Info("projection started", "projection", reg.Name, "position", h.position, "follow", follow)
 	bound := int64(-1)
 	var lastCheck time.Time
+	// ahead is the next page, read while the current one is applied.
+	var ahead *readAhead
+	defer func() { ahead.discard() }()
 	for {
-		page, err := r.Source.Read(ctx, h.position, reg.Topics, r.batchSize())
+		var page Page
+		var err error
+		if ahead != nil && ahead.after == h.position {
+			page, err = ahead.wait()
+		} else {
+			page, err = r.Source.Read(ctx, h.position, reg.Topics, r.batchSize())
+		}
+		ahead.discard()
+		ahead = nil
 		if err != nil {
 			return err
 		}
@@ -225,6 +236,14 @@ func (r *Runner) follow(ctx context.Context, h *holding, reg Registration, follo
 			page = page.upTo(bound)
 		}
 		if page.Through > h.position {
+			// More is there to read: read it while this page is
+			// applied. The read starts from this page's end, which
+			// the read after a commit would start from too, so what
+			// it returns is the same; it is dropped unless the page
+			// commits through there.
+			if page.Through < page.End && (follow || page.Through < bound) {
+				ahead = r.startReadAhead(ctx, page.Through, reg.Topics)
+			}
 			if err := r.applyPage(ctx, h, reg, page); err != nil {
 				return err
 			}
@@ -411,4 +430,41 @@ func rowsAffected(ctx context.Context, tx pgx.Tx, sql string, args ...any) (bool
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// readAhead is a read of the next page, running while a batch commits.
+type readAhead struct {
+	after  int64
+	cancel context.CancelFunc
+	done   chan struct{}
+	page   Page
+	err    error
+}
+
+// startReadAhead starts reading the page after position after. At most
+// one runs per projection, so the runner holds two pages at most.
+func (r *Runner) startReadAhead(ctx context.Context, after int64, topics []string) *readAhead {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &readAhead{after: after, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.page, a.err = r.Source.Read(ctx, after, topics, r.batchSize())
+	}()
+	return a
+}
+
+// wait returns the page read ahead.
+func (a *readAhead) wait() (Page, error) {
+	<-a.done
+	return a.page, a.err
+}
+
+// discard stops a read ahead that will not be used and waits for it, so
+// that no read outlives the projection's hold; nil does nothing.
+func (a *readAhead) discard() {
+	if a == nil {
+		return
+	}
+	a.cancel()
+	<-a.done
 }
