@@ -2,9 +2,6 @@ package load
 
 import (
 	"context"
-	"fmt"
-
-	"golang.org/x/tools/go/packages"
 )
 
 // FindAggregates loads the listed packages and returns, in the order
@@ -24,13 +21,9 @@ func FindAggregates(ctx context.Context, dir string, listed []Listed) ([]*Packag
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	pkgs, err := packages.Load(loadConfig(ctx, dir), paths...)
+	byPath, err := loadByPath(ctx, dir, paths)
 	if err != nil {
-		return nil, fmt.Errorf("load packages: %w", err)
-	}
-	byPath := map[string]*packages.Package{}
-	for _, p := range pkgs {
-		byPath[p.PkgPath] = p
+		return nil, err
 	}
 	var out []*Package
 	for _, path := range paths {

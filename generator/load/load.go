@@ -168,13 +168,9 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	pkgs, err := packages.Load(loadConfig(ctx, dir), paths...)
+	byPath, err := loadByPath(ctx, dir, paths)
 	if err != nil {
-		return nil, fmt.Errorf("load packages: %w", err)
-	}
-	byPath := map[string]*packages.Package{}
-	for _, p := range pkgs {
-		byPath[p.PkgPath] = p
+		return nil, err
 	}
 	var errs diag.List
 	var out []*Package
@@ -526,4 +522,18 @@ func (p *Package) fields(st *types.Struct) ([]*Field, error) {
 		}
 	}
 	return out, nil
+}
+
+// loadByPath loads paths with one packages.Load call and returns the
+// packages by import path.
+func loadByPath(ctx context.Context, dir string, paths []string) (map[string]*packages.Package, error) {
+	pkgs, err := packages.Load(loadConfig(ctx, dir), paths...)
+	if err != nil {
+		return nil, fmt.Errorf("load packages: %w", err)
+	}
+	byPath := map[string]*packages.Package{}
+	for _, p := range pkgs {
+		byPath[p.PkgPath] = p
+	}
+	return byPath, nil
 }
