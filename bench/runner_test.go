@@ -27,7 +27,7 @@ const (
 
 // installationsSQL is a read model shaped as projgen generates one: a row
 // per aggregate, every statement guarded by the row's version.
-const installationsSQL = `CREATE TABLE installations (
+const installationsSQL = `CREATE TABLE %s (
 	aggregate_id uuid PRIMARY KEY,
 	aggregate_version bigint NOT NULL,
 	last_position bigint NOT NULL,
@@ -37,12 +37,12 @@ const installationsSQL = `CREATE TABLE installations (
 
 // upsertSQL and updateSQL are the generated insert and update.
 const (
-	upsertSQL = `INSERT INTO installations AS t (aggregate_id, aggregate_version, last_position, account_login)
+	upsertSQL = `INSERT INTO %s AS t (aggregate_id, aggregate_version, last_position, account_login)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_version = EXCLUDED.aggregate_version, last_position = EXCLUDED.last_position,
 	account_login = EXCLUDED.account_login
 WHERE t.aggregate_version < EXCLUDED.aggregate_version`
-	updateSQL = `UPDATE installations SET aggregate_version = $2, last_position = $3, plan = $4
+	updateSQL = `UPDATE %s SET aggregate_version = $2, last_position = $3, plan = $4
 WHERE aggregate_id = $1 AND aggregate_version < $2`
 )
 
@@ -51,21 +51,34 @@ type change struct {
 	Value string `json:"value"`
 }
 
-// installations is the projection: Created inserts, Changed updates.
-type installations struct{ db projection.DBTX }
+// installations is the projection into table: Created inserts, Changed
+// updates.
+type installations struct {
+	db    projection.DBTX
+	table string
+}
 
-func (installations) Name() string     { return "installations" }
+func (p installations) Name() string   { return p.table }
 func (installations) Topics() []string { return []string{"created", "changed"} }
 
 func (p installations) Process(ctx context.Context, e projection.Event) error {
 	c := e.Data.(*change)
-	sql := updateSQL
-	if e.Topic == "created" {
-		sql = upsertSQL
-	}
-	_, err := p.db.Exec(ctx, sql, e.AggregateID, e.Version, e.Position, c.Value)
+	_, err := p.db.Exec(ctx, statement(p.table, e.Topic), e.AggregateID, e.Version, e.Position, c.Value)
 	return err
 }
+
+// statement is the SQL of topic's events on table, whose name is one of
+// the benchmark's own.
+func statement(table, topic string) string {
+	if topic == "created" {
+		return fmt.Sprintf(upsertSQL, pgx.Identifier{table}.Sanitize())
+	}
+	return fmt.Sprintf(updateSQL, pgx.Identifier{table}.Sanitize())
+}
+
+// tables are the read models of the benchmarks: the first serves one
+// projection, all four the run with four at once.
+var benchTables = [4]string{"installations", "installations_2", "installations_3", "installations_4"}
 
 // TestRunnerThroughput measures, on one store of events (n/5
 // installations, each created then changed four times, in turns), how
@@ -121,6 +134,14 @@ func TestRunnerThroughput(t *testing.T) {
 		}
 		t.Logf("%-42s %9.0f events/s (%s)", w.name, rates[w.name], elapsed.Round(time.Millisecond))
 	}
+	reset(t, pool)
+	start := time.Now()
+	if err := runFour(ctx, pool); err != nil {
+		t.Fatalf("four projections: %v", err)
+	}
+	four := time.Since(start)
+	t.Logf("%-42s %9.0f events/s each, %.0f in all (%s)", "runner, pipelined, 4 projections at once",
+		float64(n)/four.Seconds(), 4*float64(n)/four.Seconds(), four.Round(time.Millisecond))
 	floor := rates[ways[3].name]
 	for _, w := range ways {
 		t.Logf("%-42s %5.2f × the floor, %5.1f × one transaction per event", w.name, rates[w.name]/floor, rates[w.name]/rates[ways[0].name])
@@ -157,12 +178,18 @@ func benchPool(t *testing.T) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	// Four projections hold a connection each, and their reads need more.
+	cfg.MaxConns = 10
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	for _, sql := range []string{projection.EventsTableSQL, installationsSQL, projection.RunnerTablesSQL} {
+	sqls := []string{projection.EventsTableSQL, projection.RunnerTablesSQL}
+	for _, table := range benchTables {
+		sqls = append(sqls, fmt.Sprintf(installationsSQL, pgx.Identifier{table}.Sanitize()))
+	}
+	for _, sql := range sqls {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +231,7 @@ func appendStore(t *testing.T, pool *pgxpool.Pool, n int) []projection.Stored {
 // reset empties the read model and forgets the runner's position.
 func reset(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	if _, err := pool.Exec(context.Background(), "TRUNCATE installations; DELETE FROM projgen_tracking"); err != nil {
+	if _, err := pool.Exec(context.Background(), "TRUNCATE installations, installations_2, installations_3, installations_4; DELETE FROM projgen_tracking"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -244,11 +271,7 @@ func batched(ctx context.Context, pool *pgxpool.Pool, stored []projection.Stored
 				if err := json.Unmarshal(s.Data, &c); err != nil {
 					return err
 				}
-				sql := updateSQL
-				if s.Topic == "created" {
-					sql = upsertSQL
-				}
-				b.Queue(sql, s.AggregateID, s.Version, s.Position, c.Value)
+				b.Queue(statement(benchTables[0], s.Topic), s.AggregateID, s.Version, s.Position, c.Value)
 			}
 			return tx.SendBatch(ctx, b).Close()
 		})
@@ -265,19 +288,124 @@ func apply(ctx context.Context, db projection.DBTX, s projection.Stored) error {
 	if err := json.Unmarshal(s.Data, &c); err != nil {
 		return err
 	}
-	return installations{db}.Process(ctx, projection.Event{Meta: s.Meta, Data: &c})
+	return installations{db, benchTables[0]}.Process(ctx, projection.Event{Meta: s.Meta, Data: &c})
 }
 
-// runRunner catches the projection up with a projection.Runner.
-func runRunner(ctx context.Context, pool *pgxpool.Pool, pipelined bool) error {
+// benchRunner is a runner of the projections into the first n tables.
+func benchRunner(pool *pgxpool.Pool, pipelined bool, n int) *projection.Runner {
 	r := &projection.Runner{
 		Pool:   pool,
 		Source: projection.NewPostgresSource(pool, "events"),
 		Types:  projection.EventTypes{"created": func() any { return new(change) }, "changed": func() any { return new(change) }},
-		Registrations: []projection.Registration{{
-			Name: "installations", Topics: installations{}.Topics(), Tables: []string{"installations"}, Pipeline: pipelined,
-			New: func(db projection.DBTX) projection.Projection { return installations{db} },
-		}},
 	}
-	return r.CatchUp(ctx, "installations")
+	for _, table := range benchTables[:n] {
+		r.Registrations = append(r.Registrations, projection.Registration{
+			Name: table, Topics: installations{}.Topics(), Tables: []string{table}, Pipeline: pipelined,
+			New: func(db projection.DBTX) projection.Projection { return installations{db, table} },
+		})
+	}
+	return r
+}
+
+// runRunner catches the projection up with a projection.Runner.
+func runRunner(ctx context.Context, pool *pgxpool.Pool, pipelined bool) error {
+	return benchRunner(pool, pipelined, 1).CatchUp(ctx, benchTables[0])
+}
+
+// runFour catches four projections up at once, each on its own
+// connection, as Run runs them.
+func runFour(ctx context.Context, pool *pgxpool.Pool) error {
+	r := benchRunner(pool, true, len(benchTables))
+	errs := make(chan error, len(benchTables))
+	for _, table := range benchTables {
+		go func() { errs <- r.CatchUp(ctx, table) }()
+	}
+	var first error
+	for range benchTables {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// TestRunnerLatency measures, while a writer appends at a steady 1,000
+// events/s for ten seconds, the time from an event's commit to the
+// commit of the batch that applied it, as a reader polling the tracking
+// row every millisecond sees it, with the runner's default poll
+// settings; it prints p50, p99 and the maximum.
+func TestRunnerLatency(t *testing.T) {
+	if os.Getenv(runnerBenchEnv) != "1" {
+		t.Skipf("set %s=1 to measure the runner", runnerBenchEnv)
+	}
+	const rate, duration = 1000, 10 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := benchPool(t)
+	r := benchRunner(pool, true, 1)
+	if err := r.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- r.Run(ctx) }()
+
+	type appended struct {
+		position  int64
+		committed time.Time
+	}
+	written := make(chan appended, rate*int(duration/time.Second))
+	go func() {
+		defer close(written)
+		src := projection.NewPostgresSource(pool, "events")
+		start := time.Now()
+		for i := 0; time.Since(start) < duration; i++ {
+			if wait := time.Until(start.Add(time.Duration(i) * time.Second / rate)); wait > 0 {
+				time.Sleep(wait)
+			}
+			data, _ := json.Marshal(change{Value: fmt.Sprint(i)})
+			ps, err := src.Append(ctx, projection.Stored{Meta: projection.Meta{AggregateID: uuid.NewString(), Version: 1, Topic: "created"}, Data: data})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			written <- appended{ps[0], time.Now()}
+		}
+	}()
+	var pending []appended
+	var latencies []time.Duration
+	open := true
+	for open || len(pending) > 0 {
+		for drained := false; !drained; {
+			select {
+			case a, ok := <-written:
+				if !ok {
+					open, drained = false, true
+					break
+				}
+				pending = append(pending, a)
+			default:
+				drained = true
+			}
+		}
+		var at int64
+		if err := pool.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM projgen_tracking WHERE name = $1`, benchTables[0]).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		i := 0
+		for i < len(pending) && pending[i].position <= at {
+			latencies = append(latencies, now.Sub(pending[i].committed))
+			i++
+		}
+		pending = pending[i:]
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-runDone; err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(latencies)
+	q := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	t.Logf("%d events at %d/s: commit to applied p50 %s, p99 %s, max %s", len(latencies), rate,
+		q(0.50).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), latencies[len(latencies)-1].Round(100*time.Microsecond))
 }
