@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,18 +123,16 @@ func (r *Runner) batch(ctx context.Context, h *holding, reg Registration, events
 				// An earlier event's statement may be the cause, sent
 				// by a Query of this event's or still queued: blame
 				// the first that failed.
-				if _, flushErr := pipe.flush(ctx); flushErr == nil && pipe.failed >= 0 {
-					return pipe.failed, pipe.err
-				} else if flushErr != nil {
-					return pipe.failed, flushErr
+				if flushErr := pipe.flush(ctx); flushErr != nil || pipe.failed >= 0 {
+					return pipe.failed, cmp.Or(flushErr, pipe.err)
 				}
 			}
 			return i, err
 		}
 	}
 	if pipe != nil {
-		if failed, err := pipe.flush(ctx); err != nil {
-			return failed, err
+		if err := pipe.flush(ctx); err != nil {
+			return pipe.failed, err
 		}
 	}
 	if err := r.track(ctx, tx, h, sql, position, extra...); err != nil {

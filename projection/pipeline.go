@@ -42,7 +42,7 @@ func (p *pipeline) Exec(_ context.Context, sql string, args ...any) (pgconn.Comm
 // Query sends what is queued, then runs the query, so that it sees the
 // statements before it.
 func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if _, err := p.flush(ctx); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	return p.tx.Query(ctx, sql, args...)
@@ -50,18 +50,17 @@ func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 
 // QueryRow sends what is queued, then runs the query.
 func (p *pipeline) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if _, err := p.flush(ctx); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return errRow{err}
 	}
 	return p.tx.QueryRow(ctx, sql, args...)
 }
 
-// flush sends the queued statements and reads their results. On a
-// failure it returns the index of the event whose statement failed, or -1
-// when the failure is not a statement's, and the error.
-func (p *pipeline) flush(ctx context.Context) (int, error) {
+// flush sends the queued statements and reads their results. When a
+// statement fails it records its event in failed.
+func (p *pipeline) flush(ctx context.Context) error {
 	if p.queued.Len() == 0 {
-		return -1, nil
+		return nil
 	}
 	queued, events := p.queued, p.events
 	p.queued, p.events = pgx.Batch{}, nil
@@ -70,13 +69,13 @@ func (p *pipeline) flush(ctx context.Context) (int, error) {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
 			p.failed, p.err = event, err
-			return event, err
+			return err
 		}
 	}
 	if err := results.Close(); err != nil {
-		return -1, fmt.Errorf("send the batch's statements: %w", err)
+		return fmt.Errorf("send the batch's statements: %w", err)
 	}
-	return -1, nil
+	return nil
 }
 
 // errRow is a row whose Scan returns err.

@@ -69,11 +69,7 @@ func (r *renderer) runnerMigrate(f *jen.File, reg *model.Registry) {
 			),
 		}
 	}
-	tool := "golang-migrate"
-	if r.m.MigrationFormat == config.GooseFormat {
-		tool = "goose"
-	}
-	f.Add(doc("migrateUp " + what + " with " + tool + ", each directory recording its versions in a table of its own, " +
+	f.Add(doc("migrateUp " + what + " with " + r.m.MigrationFormat + ", each directory recording its versions in a table of its own, " +
 		"and creates the runner's tables. It is safe to run again: it applies only what is missing."))
 	f.Func().Id("migrateUp").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("o").Id("options"), pool.Clone()).Error().Block(
 		append(events,

@@ -208,7 +208,6 @@ func (r *renderer) openSource(f *jen.File) {
 			jen.Return(jen.Id("source"), jen.Id("closeSource"), jen.Nil()),
 		)
 		f.Line()
-		printf := func(args ...jen.Code) *jen.Statement { return jen.Qual("fmt", "Printf").Call(args...) }
 		f.Add(doc("retryPartitions applies the parked events of every partition of o.retryParked again."))
 		f.Func().Id("retryPartitions").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("runner").Op("*").Qual(runtime, "Runner"), jen.Id("o").Id("options")).Error().Block(
 			jen.Id("applied").Op(":=").Lit(0),
@@ -372,7 +371,6 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 	s := func(field string) *jen.Statement { return jen.Id("s").Dot(field) }
 	errNil := jen.Err().Op("!=").Nil()
 	rfc3339 := func(t jen.Code) jen.Code { return jen.Add(t).Dot("Format").Call(jen.Qual("time", "RFC3339")) }
-	printf := func(args ...jen.Code) *jen.Statement { return jen.Qual("fmt", "Printf").Call(args...) }
 	runnerParam := jen.Id("runner").Op("*").Qual(runtime, "Runner")
 
 	f.Comment("run connects to the database and does what the flags ask.")
@@ -506,6 +504,9 @@ func (r *renderer) runnerRun(f *jen.File, reg *model.Registry) {
 	)
 }
 
+// printf renders a call of fmt.Printf.
+func printf(args ...jen.Code) *jen.Statement { return jen.Qual("fmt", "Printf").Call(args...) }
+
 // rawString writes s as a raw string literal, which keeps a text of many
 // lines readable in the source; as an interpreted one if s holds a
 // backquote.
@@ -622,13 +623,9 @@ func (r *renderer) runPartitioned() jen.Code {
 
 // migrateUsage is the -migrate flag's usage.
 func (r *renderer) migrateUsage() string {
-	tool := "golang-migrate"
-	if r.m.MigrationFormat == config.GooseFormat {
-		tool = "goose"
-	}
 	events := ""
 	if r.m.EventStore.Name == config.SourceProjgen {
 		events = ", create the events table"
 	}
-	return "apply every projection's migrations with " + tool + events + ", create the runner's tables, and exit"
+	return "apply every projection's migrations with " + r.m.MigrationFormat + events + ", create the runner's tables, and exit"
 }
