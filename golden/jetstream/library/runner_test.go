@@ -184,11 +184,11 @@ func kill(c *exec.Cmd) {
 
 // waitRows polls a count query until ok accepts it. A query that fails
 // is tried again: the runner creates projgen_tracking as it starts.
-func (s *shop) waitRows(query string, ok func(int) bool) {
+func (s *shop) waitRows(query string, ok func(int) bool, args ...any) {
 	s.t.Helper()
 	s.waitFor(func() (bool, string) {
 		var n int
-		if err := s.pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		if err := s.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 			return false, fmt.Sprintf("%s: %v", query, err)
 		}
 		return ok(n), fmt.Sprintf("%s is %d", query, n)
@@ -203,8 +203,8 @@ func (s *shop) waitPositions(names ...string) {
 	must(s.t, err)
 	head := int64(info.CachedInfo().State.LastSeq)
 	for _, name := range names {
-		s.waitRows(fmt.Sprintf(`SELECT count(*) FROM projgen_tracking WHERE name = '%s' AND position >= %d`, name, head),
-			func(n int) bool { return n == 1 })
+		s.waitRows(`SELECT count(*) FROM projgen_tracking WHERE name = $1 AND position >= $2`,
+			func(n int) bool { return n == 1 }, name, head)
 	}
 }
 
@@ -212,8 +212,8 @@ func (s *shop) waitPositions(names ...string) {
 // runners.
 func (s *shop) waitHolders(names []string, holders int) {
 	s.t.Helper()
-	s.waitRows(fmt.Sprintf(`SELECT count(DISTINCT holder) + count(*) FILTER (WHERE holder IS NULL) * 100 FROM projgen_tracking WHERE name IN ('%s')`,
-		strings.Join(names, "', '")), func(n int) bool { return n == holders })
+	s.waitRows(`SELECT count(DISTINCT holder) + count(*) FILTER (WHERE holder IS NULL) * 100 FROM projgen_tracking WHERE name = ANY($1)`,
+		func(n int) bool { return n == holders }, names)
 }
 
 // waitFor polls cond for a minute at most.
