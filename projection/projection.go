@@ -95,6 +95,13 @@ type Registration struct {
 	// first, so they see it. Set it for projections that do not read
 	// Exec's CommandTag, as generated read models do not.
 	Pipeline bool
+	// Fold, when set, lets Rebuild fold the events per row in memory
+	// and write the final rows with COPY, rather than replay them one
+	// statement each. It replays them when the fold meets what it cannot
+	// fold exactly as the statements would run (an event the projection
+	// fails on, a row COPY refuses), so the rows are the same either
+	// way. Generated registrations set it.
+	Fold *Fold
 }
 
 // EventTypes maps each topic to a constructor of an empty payload to decode

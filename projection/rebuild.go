@@ -75,7 +75,11 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 		_, _ = conn.Exec(cleanup, "DROP SCHEMA IF EXISTS "+pgx.Identifier{shadow}.Sanitize()+" CASCADE")
 	}()
 	r.logger().Info("rebuild: replaying every event into new tables", "projection", reg.Name, "schema", shadow)
-	if err := r.replay(ctx, reg, shadow); err != nil {
+	tables := make([]string, len(live))
+	for i, t := range live {
+		tables[i] = unqualified(t)
+	}
+	if err := r.fill(ctx, conn, reg, shadow, tables); err != nil {
 		return err
 	}
 	return r.takeOver(ctx, conn, reg.Name, func() error {

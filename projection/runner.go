@@ -109,6 +109,11 @@ type Runner struct {
 	ID string
 	// Logger receives progress, waits and retries; default slog.Default().
 	Logger *slog.Logger
+	// RebuildChunk is the most keys whose rows a fast rebuild (see
+	// Registration.Fold) holds in memory at once; default 100,000. Past
+	// it, the rebuild folds the keys in shares, reading the events once
+	// per share.
+	RebuildChunk int
 }
 
 // errPositionMoved reports that a projection's tracking row changed under
@@ -242,7 +247,7 @@ func (r *Runner) follow(ctx context.Context, h *holding, reg Registration, follo
 			// it returns is the same; it is dropped unless the page
 			// commits through there.
 			if page.Through < page.End && (follow || page.Through < bound) {
-				ahead = r.startReadAhead(ctx, page.Through, reg.Topics)
+				ahead = r.startReadAhead(ctx, page.Through, reg.Topics, r.batchSize())
 			}
 			if err := r.applyPage(ctx, h, reg, page); err != nil {
 				return err
@@ -441,14 +446,15 @@ type readAhead struct {
 	err    error
 }
 
-// startReadAhead starts reading the page after position after. At most
-// one runs per projection, so the runner holds two pages at most.
-func (r *Runner) startReadAhead(ctx context.Context, after int64, topics []string) *readAhead {
+// startReadAhead starts reading the page of at most limit events after
+// position after. At most one runs per projection, so the runner holds
+// two pages at most.
+func (r *Runner) startReadAhead(ctx context.Context, after int64, topics []string, limit int) *readAhead {
 	ctx, cancel := context.WithCancel(ctx)
 	a := &readAhead{after: after, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		a.page, a.err = r.Source.Read(ctx, after, topics, r.batchSize())
+		a.page, a.err = r.Source.Read(ctx, after, topics, limit)
 	}()
 	return a
 }

@@ -189,6 +189,8 @@ func projectionNames(name string) Names {
 		MockRecorder:  "Mock" + base + "ReadModelMockRecorder",
 		NewMock:       "NewMock" + base + "ReadModel",
 		View:          "view",
+		Fold:          base + "Fold",
+		FoldReadModel: "fold" + base + "ReadModel",
 	}
 }
 
@@ -213,6 +215,7 @@ func projectionFiles(dir, name string) Files {
 		Mock:         f("_mock_gen_test.go"),
 		Test:         f("_projection_gen_test.go"),
 		PostgresTest: f("_postgres_gen_test.go"),
+		Fold:         f("_fold_gen.go"),
 	}
 }
 
@@ -274,7 +277,7 @@ func (b *builder) userDeclared(pkg *load.Package, p *Projection) map[string]stri
 		return pkg.Declared
 	}
 	ours := map[string]bool{}
-	for _, f := range []string{p.Files.ReadModel, p.Files.Projection, p.Files.Postgres, p.Files.Mock, p.Files.Test, p.Files.PostgresTest} {
+	for _, f := range []string{p.Files.ReadModel, p.Files.Projection, p.Files.Postgres, p.Files.Mock, p.Files.Test, p.Files.PostgresTest, p.Files.Fold} {
 		ours[path.Base(f)] = true
 	}
 	out := map[string]string{}
@@ -304,7 +307,8 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 			owner[p.Package.Path] = map[string]string{}
 		}
 		for _, n := range []string{p.Names.Projection, p.Names.NewProjection, p.Names.ReadModel,
-			p.Names.Postgres, p.Names.NewPostgres, p.Names.Mock, p.Names.MockRecorder, p.Names.NewMock} {
+			p.Names.Postgres, p.Names.NewPostgres, p.Names.Mock, p.Names.MockRecorder, p.Names.NewMock,
+			p.Names.Fold, p.Names.FoldReadModel} {
 			if pos, ok := declared[n]; ok {
 				b.errs = append(b.errs, diag.Errorf(pos, "%s is already declared in package %s, and projection %q generates it",
 					n, p.Package.Name, p.Name).

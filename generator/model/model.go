@@ -106,6 +106,10 @@ type Names struct {
 	// View is the projection's field that holds its read model, and its
 	// constructor's parameter.
 	View string
+	// Fold is the function that describes the projection's table to a
+	// fast rebuild, "InstallationFold", and FoldReadModel the read model
+	// that folds events in memory for it.
+	Fold, FoldReadModel string
 }
 
 // Files are the files of one projection, relative to the module root.
@@ -116,6 +120,8 @@ type Files struct {
 	Mock         string
 	Test         string
 	PostgresTest string
+	// Fold holds the projection's fold read model, for fast rebuilds.
+	Fold string
 }
 
 // Method is one read-model method: the event it applies and what it does.
@@ -152,6 +158,12 @@ type Method struct {
 	// Args is the struct the method takes its parameters in, nil when it
 	// takes them one by one (see MaxPositionalParams).
 	Args *ArgsStruct
+	// Statement is the kind of statement the method runs, and
+	// MovesToHeld, for a MoveStatement, whether it moves rows into its
+	// table's held rows rather than out of them. The Postgres read model
+	// renders the statement, and the fold read model folds it.
+	Statement   Statement
+	MovesToHeld bool
 	// FilterInSQL is true for an insert whose condition the statement
 	// applies through its table's Filter: the projection calls the read
 	// model whatever the condition, and the row goes to the table or to
@@ -163,6 +175,30 @@ type Method struct {
 	// event rather than a bare SQL error.
 	IDCheck *IDCheck
 }
+
+// Statement is the kind of statement a read-model method runs, named as
+// its SQL template.
+type Statement string
+
+// The statements of read-model methods.
+const (
+	// InsertStatement upserts the row, guarded by its table's Guard, and
+	// skips a key whose tombstone is as new as the event.
+	InsertStatement Statement = "insert"
+	// InsertFilteredStatement is an insert into a table with a Filter:
+	// the row goes to the table or to its held rows by the filter value.
+	InsertFilteredStatement Statement = "insert_filtered"
+	// UpdateStatement sets columns of the matching rows, in the table and
+	// in its held rows.
+	UpdateStatement Statement = "update"
+	// MoveStatement sets a Filter's column to a constant, which moves the
+	// matching rows to the side their new state belongs on.
+	MoveStatement Statement = "move"
+	// DeleteStatement deletes the matching rows and leaves tombstones.
+	DeleteStatement Statement = "delete"
+	// AppendStatement adds a row per event.
+	AppendStatement Statement = "append"
+)
 
 // IDCheck is how a method checks the aggregate ID before it writes.
 type IDCheck struct {

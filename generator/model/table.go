@@ -75,7 +75,40 @@ func (t *tableBuilder) build() bool {
 	t.indexes()
 	t.tombstones()
 	t.stateFilter()
+	t.statements()
 	return t.ok
+}
+
+// statements decides the kind of each method's statement, once the table's
+// filter is known: an insert of the filter value routes the row, a
+// constant written to the filter column moves it, and other statements
+// change rows where they are.
+func (t *tableBuilder) statements() {
+	for _, m := range t.p.Methods {
+		switch m.Op {
+		case config.Insert:
+			m.Statement = InsertStatement
+		case config.Append:
+			m.Statement = AppendStatement
+		case config.Update, config.Set:
+			m.Statement = UpdateStatement
+		case config.Delete:
+			m.Statement = DeleteStatement
+		}
+		f := t.table.Filter
+		if f == nil {
+			continue
+		}
+		if m.FilterInSQL {
+			m.Statement = InsertFilteredStatement
+			continue
+		}
+		for _, w := range m.Writes {
+			if w.Column == f.Column && w.Source == FromConstant && m.Op != config.Insert {
+				m.Statement, m.MovesToHeld = MoveStatement, w.Constant != f.Pass
+			}
+		}
+	}
 }
 
 // HeldSuffix ends the name of a filtered table's held rows (Filter.Held).

@@ -111,13 +111,8 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 	if ts := p.Table.Tombstones; ts != nil {
 		st.Tombstones = q(ts.Name)
 	}
-	var name string
 	switch m.Op {
 	case config.Insert, config.Append:
-		name = "insert"
-		if m.Op == config.Append {
-			name = "append"
-		}
 		for i, w := range m.Writes {
 			v := value(w)
 			st.Columns = append(st.Columns, q(w.Column.Name))
@@ -139,10 +134,6 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 			st.ScopeValue = value(m.ScopeWrite)
 		}
 	case config.Update, config.Set, config.Delete:
-		name = "update"
-		if m.Op == config.Delete {
-			name = "delete"
-		}
 		st.KeyValue = value(m.Writes[0])
 		if m.ScopeWrite != nil {
 			st.ScopeValue = value(m.ScopeWrite)
@@ -158,18 +149,17 @@ func (r *renderer) methodSQL(p *model.Projection, m *model.Method) (string, []*m
 		return "", nil, fmt.Errorf("method %s: operation %s has no statement", m.Name, m.Op)
 	}
 	if f := p.Table.Filter; f != nil {
-		name = filtered(p, m, &st, name, value)
+		filtered(p, m, &st, value)
 	}
-	sql, err := r.sql.execute(name, st)
+	sql, err := r.sql.execute(string(m.Statement), st)
 	return sql, args, err
 }
 
 // filtered fills in what the statements of a filtered table (see
-// model.Filter) need besides the others', and returns the template: an
-// insert routes its row by the filter column, a statement that sets the
-// column moves the row to where its new state belongs, and the others
-// change the row wherever it is.
-func filtered(p *model.Projection, m *model.Method, st *statement, name string, value func(*model.Write) string) string {
+// model.Filter) need besides the others': an insert routes its row by the
+// filter column, a statement that sets the column moves the row to where
+// its new state belongs, and the others change the row wherever it is.
+func filtered(p *model.Projection, m *model.Method, st *statement, value func(*model.Write) string) {
 	q := names.SQLIdent
 	f := p.Table.Filter
 	st.Held, st.FilterColumn, st.Pass = q(f.Held.Name), q(f.Column.Name), fmt.Sprint(f.Pass)
@@ -177,13 +167,13 @@ func filtered(p *model.Projection, m *model.Method, st *statement, name string, 
 		if w.Column != f.Column {
 			continue
 		}
-		switch {
-		case m.FilterInSQL:
+		switch m.Statement {
+		case model.InsertFilteredStatement:
 			st.FilterValue = value(w)
-			return "insert_filtered"
-		case w.Source == model.FromConstant && m.Op != config.Insert:
+			return
+		case model.MoveStatement:
 			st.From, st.To = st.Table, st.Held
-			if w.Constant == f.Pass {
+			if !m.MovesToHeld {
 				st.From, st.To = st.Held, st.Table
 			}
 			written := map[*model.Column]string{}
@@ -199,10 +189,9 @@ func filtered(p *model.Projection, m *model.Method, st *statement, name string, 
 				}
 				st.Selects = append(st.Selects, sel)
 			}
-			return "move"
+			return
 		}
 	}
-	return name
 }
 
 func argKey(w *model.Write) string {
