@@ -62,6 +62,14 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 	if !alone {
 		return errors.New("another rebuild of it is running: wait for it to finish")
 	}
+	// Closing the session releases the lock too, but only once the
+	// server has ended it, which a rebuild right after this one could
+	// beat: let go of it first.
+	defer func() {
+		cleanup, cancel := cleanupContext(ctx)
+		defer cancel()
+		_, _ = conn.Exec(cleanup, `SELECT pg_advisory_unlock(hashtextextended('projgen:rebuild:' || coalesce(current_schema(), '') || ':' || $1, 0))`, reg.Name)
+	}()
 	live, err := liveTables(ctx, conn, reg.Tables)
 	if err != nil {
 		return err

@@ -19,28 +19,7 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 	f.Func().Id("Registrations").Params().Index().Qual(runtime, "Registration").Block(
 		jen.Return(jen.Index().Qual(runtime, "Registration").ValuesFunc(func(g *jen.Group) {
 			for _, p := range reg.Projections {
-				pkg := p.Package.Path
-				topics := jen.Index().String().ValuesFunc(func(g *jen.Group) {
-					for _, m := range p.Methods {
-						g.Line().Lit(m.Topic)
-					}
-					g.Line()
-				})
-				g.Line().Add(keyed(jen.Null(),
-					jen.Id("Name"), jen.Lit(p.Name),
-					jen.Id("Topics"), topics,
-					jen.Id("Tables"), jen.Index().String().ValuesFunc(func(g *jen.Group) {
-						g.Lit(p.Table.Name)
-						for _, c := range p.Table.Companions() {
-							g.Lit(c.Name)
-						}
-					}),
-					jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
-						jen.Return(jen.Qual(pkg, p.Names.NewProjection).Call(jen.Qual(pkg, p.Names.NewPostgres).Call(jen.Id("db")))),
-					),
-					// Generated read models never read Exec's CommandTag.
-					jen.Id("Pipeline"), jen.True(),
-				))
+				g.Line().Add(registration(p))
 			}
 			g.Line()
 		})),
@@ -62,6 +41,34 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 	f.Line()
 	registryMigrations(f, reg)
 	return f
+}
+
+// registration is the projection.Registration literal of p, which the
+// registry lists and the fast rebuild's test runs.
+func registration(p *model.Projection) jen.Code {
+	pkg := p.Package.Path
+	topics := jen.Index().String().ValuesFunc(func(g *jen.Group) {
+		for _, m := range p.Methods {
+			g.Line().Lit(m.Topic)
+		}
+		g.Line()
+	})
+	return keyed(jen.Null(),
+		jen.Id("Name"), jen.Lit(p.Name),
+		jen.Id("Topics"), topics,
+		jen.Id("Tables"), jen.Index().String().ValuesFunc(func(g *jen.Group) {
+			g.Lit(p.Table.Name)
+			for _, c := range p.Table.Companions() {
+				g.Lit(c.Name)
+			}
+		}),
+		jen.Id("New"), jen.Func().Params(jen.Id("db").Qual(runtime, "DBTX")).Qual(runtime, "Projection").Block(
+			jen.Return(jen.Qual(pkg, p.Names.NewProjection).Call(jen.Qual(pkg, p.Names.NewPostgres).Call(jen.Id("db")))),
+		),
+		// Generated read models never read Exec's CommandTag.
+		jen.Id("Pipeline"), jen.True(),
+		jen.Id("Fold"), jen.Qual(pkg, p.Names.Fold).Call(),
+	)
 }
 
 // decodeCheck renders the check that a topic decodes: to a payload, or,

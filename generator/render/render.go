@@ -93,6 +93,7 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 			{p.Files.Mock, r.mock},
 			{p.Files.Test, r.projectionTest},
 			{p.Files.PostgresTest, r.postgresTest},
+			{p.Files.Fold, r.fold},
 		}
 		for _, s := range steps {
 			f := s.gen(p)

@@ -479,7 +479,41 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	f.Func().Id("Test" + n.Postgres).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 	f.Line()
 	r.replayTest(f, p, steps)
+	f.Line()
+	fastRebuildTest(f, p)
 	return f
+}
+
+// fastRebuildTest renders the test that a fast rebuild, which folds the
+// events with the projection's Fold and copies the rows, leaves the rows
+// a replay through the Postgres read model does, over random histories
+// (projectiontest.FastRebuildEqualsReplay).
+func fastRebuildTest(f *jen.File, p *model.Projection) {
+	types := jen.DictFunc(func(d jen.Dict) {
+		for _, m := range p.Methods {
+			if !m.Event.HasPayload() {
+				d[jen.Lit(m.Topic)] = jen.Nil()
+				continue
+			}
+			d[jen.Lit(m.Topic)] = jen.Func().Params().Any().Block(jen.Return(jen.New(eventType(m.Event))))
+		}
+	})
+	var ids []jen.Code
+	for i := range 4 {
+		ids = append(ids, jen.Lit(sampleAggregateID(p.KeyType, i+1)))
+	}
+	name := "Test" + p.Names.Base + "FastRebuildEqualsReplay"
+	f.Add(doc(fmt.Sprintf("%s replays random histories of the projection's events into %s through %s, "+
+		"then rebuilds the tables with %s, folding the events in memory and copying the rows, in one pass and in many: "+
+		"every row must be the same. It needs a database: set %s to run it.",
+		name, p.Table.Name, p.Names.Postgres, p.Names.Fold, "PROJGEN_TEST_DATABASE_URL")))
+	f.Func().Id(name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		jen.Id("pool").Op(":=").Qual(runtimeTest, "Open").Call(jen.Id("t"), jen.Lit("migrations")),
+		jen.Id("reg").Op(":=").Qual(runtime, "Registration").Add(registration(p).(*jen.Statement).Clone()),
+		jen.Id("types").Op(":=").Qual(runtime, "EventTypes").Values(types),
+		jen.Qual(runtimeTest, "FastRebuildEqualsReplay").Call(jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
+			jen.Index().String().Values(ids...)),
+	)
 }
 
 // replayTest renders the test that the projection, over the Postgres read

@@ -100,7 +100,7 @@ func ReplaySafe(t testing.TB, pool *pgxpool.Pool, newProjection func(projection.
 				return
 			}
 			got := readSnapshot(t, pool, snapshot, tables)
-			if diff := snapshotDiff(tables, want, got, fmt.Sprintf("events[%d]", i)); diff != "" {
+			if diff := snapshotDiff(tables, want, got, "after the events", fmt.Sprintf("after re-applying events[%d]", i)); diff != "" {
 				t.Errorf("ReplaySafe: re-applying %s changed the tables\n%s\n%s", describeEvent(events, i), where(k), diff)
 				return
 			}
@@ -214,7 +214,7 @@ func readSnapshot(t testing.TB, db projection.DBTX, query string, tables []strin
 	t.Helper()
 	fail := func(err error) {
 		t.Helper()
-		t.Fatalf("ReplaySafe: read the rows of %s: %v", strings.Join(tables, ", "), err)
+		t.Fatalf("read the rows of %s: %v", strings.Join(tables, ", "), err)
 	}
 	rows, err := db.Query(context.Background(), query)
 	if err != nil {
@@ -238,14 +238,14 @@ func readSnapshot(t testing.TB, db projection.DBTX, query string, tables []strin
 // no table differs. Rows are a multiset, not a sequence, so this is their
 // difference rather than a line diff, which would also show rows that
 // merely moved; it keeps generated tests free of a diff library.
-func snapshotDiff(tables []string, want, got [][]string, after string) string {
+func snapshotDiff(tables []string, want, got [][]string, wantName, gotName string) string {
 	var b strings.Builder
 	for i, table := range tables {
 		gone, added := rowDifference(want[i], got[i])
 		if len(gone)+len(added) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "--- %s, after the events\n+++ %s, after re-applying %s\n", table, table, after)
+		fmt.Fprintf(&b, "--- %s, %s\n+++ %s, %s\n", table, wantName, table, gotName)
 		for _, r := range gone {
 			b.WriteString("-" + r + "\n")
 		}

@@ -28,6 +28,7 @@ func Registrations() []projection.Registration {
 				return booking.NewBookingProjection(booking.NewPostgresBookingReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     booking.BookingFold(),
 		},
 	}
 }

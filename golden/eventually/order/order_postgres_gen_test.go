@@ -315,3 +315,42 @@ func TestPostgresOrderReadModelIsReplaySafe(t *testing.T) {
 	}, events, "orders")
 	projectiontest.AssertFolded(t, pool, "orders", []string{"aggregate_id"}, changes)
 }
+
+// TestOrderFastRebuildEqualsReplay replays random histories of the
+// projection's events into orders through PostgresOrderReadModel, then
+// rebuilds the tables with OrderFold, folding the events in memory and
+// copying the rows, in one pass and in many: every row must be the same. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order",
+		Topics: []string{
+			"OrderWasCreated",
+			"OrderWasPaid",
+			"OrderWasShipped",
+			"OrderWasCancelled",
+		},
+		Tables: []string{"orders"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderProjection(NewPostgresOrderReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderFold(),
+	}
+	types := projection.EventTypes{
+		"OrderWasCancelled": func() any {
+			return new(WasCancelled)
+		},
+		"OrderWasCreated": func() any {
+			return new(WasCreated)
+		},
+		"OrderWasPaid": func() any {
+			return new(WasPaid)
+		},
+		"OrderWasShipped": func() any {
+			return new(WasShipped)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
+}

@@ -30,6 +30,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderFold(),
 		},
 	}
 }

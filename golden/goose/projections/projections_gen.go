@@ -29,6 +29,7 @@ func Registrations() []projection.Registration {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     installation.InstallationFold(),
 		},
 		{
 			Name: "order",
@@ -42,6 +43,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderFold(),
 		},
 	}
 }

@@ -184,3 +184,34 @@ func TestPostgresPersonReadModelIsReplaySafe(t *testing.T) {
 	}, events, "people")
 	projectiontest.AssertFolded(t, pool, "people", []string{"aggregate_id"}, changes)
 }
+
+// TestPersonFastRebuildEqualsReplay replays random histories of the
+// projection's events into people through PostgresPersonReadModel, then
+// rebuilds the tables with PersonFold, folding the events in memory and
+// copying the rows, in one pass and in many: every row must be the same. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestPersonFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "person",
+		Topics: []string{
+			"Born",
+			"AgedOneYear",
+		},
+		Tables: []string{"people"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewPersonProjection(NewPostgresPersonReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     PersonFold(),
+	}
+	types := projection.EventTypes{
+		"AgedOneYear": func() any {
+			return new(AgedOneYear)
+		},
+		"Born": func() any {
+			return new(Born)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
+}

@@ -30,6 +30,7 @@ func Registrations() []projection.Registration {
 				return account.NewAccountProjection(account.NewPostgresAccountReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     account.AccountFold(),
 		},
 		{
 			Name: "person",
@@ -42,6 +43,7 @@ func Registrations() []projection.Registration {
 				return person.NewPersonProjection(person.NewPostgresPersonReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     person.PersonFold(),
 		},
 	}
 }

@@ -29,6 +29,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderFold(),
 		},
 	}
 }

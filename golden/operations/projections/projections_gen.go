@@ -30,6 +30,7 @@ func Registrations() []projection.Registration {
 				return repository.NewInstallationRepositoryProjection(repository.NewPostgresInstallationRepositoryReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     repository.InstallationRepositoryFold(),
 		},
 		{
 			Name: "order_history",
@@ -43,6 +44,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderHistoryProjection(order.NewPostgresOrderHistoryReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderHistoryFold(),
 		},
 		{
 			Name: "order_status",
@@ -56,6 +58,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderStatusProjection(order.NewPostgresOrderStatusReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderStatusFold(),
 		},
 		{
 			Name: "product",
@@ -69,6 +72,7 @@ func Registrations() []projection.Registration {
 				return product.NewProductProjection(product.NewPostgresProductReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     product.ProductFold(),
 		},
 	}
 }

@@ -31,6 +31,7 @@ func Registrations() []projection.Registration {
 				return endpoint.NewEndpointProjection(endpoint.NewPostgresEndpointReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     endpoint.EndpointFold(),
 		},
 		{
 			Name: "installation",
@@ -45,6 +46,7 @@ func Registrations() []projection.Registration {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     installation.InstallationFold(),
 		},
 		{
 			Name: "invoice",
@@ -58,6 +60,7 @@ func Registrations() []projection.Registration {
 				return invoice.NewInvoiceProjection(invoice.NewPostgresInvoiceReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     invoice.InvoiceFold(),
 		},
 		{
 			Name: "order",
@@ -71,6 +74,7 @@ func Registrations() []projection.Registration {
 				return order.NewOrderProjection(order.NewPostgresOrderReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     order.OrderFold(),
 		},
 		{
 			Name: "product",
@@ -85,6 +89,7 @@ func Registrations() []projection.Registration {
 				return product.NewProductProjection(product.NewPostgresProductReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     product.ProductFold(),
 		},
 	}
 }

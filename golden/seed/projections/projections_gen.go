@@ -30,6 +30,7 @@ func Registrations() []projection.Registration {
 				return endpoint.NewActiveEndpointProjection(endpoint.NewPostgresActiveEndpointReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     endpoint.ActiveEndpointFold(),
 		},
 		{
 			Name: "github_repository",
@@ -43,6 +44,7 @@ func Registrations() []projection.Registration {
 				return repository.NewGithubRepositoryProjection(repository.NewPostgresGithubRepositoryReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     repository.GithubRepositoryFold(),
 		},
 		{
 			Name: "installation",
@@ -57,6 +59,7 @@ func Registrations() []projection.Registration {
 				return installation.NewInstallationProjection(installation.NewPostgresInstallationReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     installation.InstallationFold(),
 		},
 		{
 			Name: "tenant_activity",
@@ -69,6 +72,7 @@ func Registrations() []projection.Registration {
 				return tenantactivity.NewTenantActivityProjection(tenantactivity.NewPostgresTenantActivityReadModel(db))
 			},
 			Pipeline: true,
+			Fold:     tenantactivity.TenantActivityFold(),
 		},
 	}
 }

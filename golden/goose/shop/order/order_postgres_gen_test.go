@@ -282,3 +282,38 @@ func TestPostgresOrderReadModelIsReplaySafe(t *testing.T) {
 	}, events, "orders")
 	projectiontest.AssertFolded(t, pool, "orders", []string{"aggregate_id"}, changes)
 }
+
+// TestOrderFastRebuildEqualsReplay replays random histories of the
+// projection's events into orders through PostgresOrderReadModel, then
+// rebuilds the tables with OrderFold, folding the events in memory and
+// copying the rows, in one pass and in many: every row must be the same. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order",
+		Topics: []string{
+			"order.placed",
+			"order.shipped",
+			"order.cancelled",
+		},
+		Tables: []string{"orders"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderProjection(NewPostgresOrderReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderFold(),
+	}
+	types := projection.EventTypes{
+		"order.cancelled": func() any {
+			return new(Cancelled)
+		},
+		"order.placed": func() any {
+			return new(Placed)
+		},
+		"order.shipped": func() any {
+			return new(Shipped)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

@@ -266,3 +266,39 @@ func TestPostgresInstallationRepositoryReadModelIsReplaySafe(t *testing.T) {
 	}, events, "installation_repositories", "installation_repositories_tombstones")
 	projectiontest.AssertFolded(t, pool, "installation_repositories", []string{"repository_id"}, changes)
 }
+
+// TestInstallationRepositoryFastRebuildEqualsReplay replays random
+// histories of the projection's events into installation_repositories
+// through PostgresInstallationRepositoryReadModel, then rebuilds the tables
+// with InstallationRepositoryFold, folding the events in memory and copying
+// the rows, in one pass and in many: every row must be the same. It needs a
+// database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestInstallationRepositoryFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "installation_repository",
+		Topics: []string{
+			"example.com/registry/github/installation.RepositoryAdded",
+			"example.com/registry/github/installation.RepositoryRemoved",
+			"example.com/registry/github/installation.Deleted",
+		},
+		Tables: []string{"installation_repositories", "installation_repositories_tombstones"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInstallationRepositoryProjection(NewPostgresInstallationRepositoryReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InstallationRepositoryFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(installation.Deleted)
+		},
+		"example.com/registry/github/installation.RepositoryAdded": func() any {
+			return new(installation.RepositoryAdded)
+		},
+		"example.com/registry/github/installation.RepositoryRemoved": func() any {
+			return new(installation.RepositoryRemoved)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

@@ -282,3 +282,39 @@ func TestPostgresOrderStatusReadModelIsReplaySafe(t *testing.T) {
 	}, events, "order_statuses")
 	projectiontest.AssertFolded(t, pool, "order_statuses", []string{"aggregate_id"}, changes)
 }
+
+// TestOrderStatusFastRebuildEqualsReplay replays random histories of the
+// projection's events into order_statuses through
+// PostgresOrderStatusReadModel, then rebuilds the tables with
+// OrderStatusFold, folding the events in memory and copying the rows, in
+// one pass and in many: every row must be the same. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderStatusFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order_status",
+		Topics: []string{
+			"order.placed",
+			"order.shipped",
+			"order.cancelled",
+		},
+		Tables: []string{"order_statuses"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderStatusProjection(NewPostgresOrderStatusReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderStatusFold(),
+	}
+	types := projection.EventTypes{
+		"order.cancelled": func() any {
+			return new(Cancelled)
+		},
+		"order.placed": func() any {
+			return new(Placed)
+		},
+		"order.shipped": func() any {
+			return new(Shipped)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

@@ -505,3 +505,38 @@ func TestPostgresInvoiceReadModelIsReplaySafe(t *testing.T) {
 	}, events, "invoices")
 	projectiontest.AssertFolded(t, pool, "invoices", []string{"aggregate_id"}, changes)
 }
+
+// TestInvoiceFastRebuildEqualsReplay replays random histories of the
+// projection's events into invoices through PostgresInvoiceReadModel, then
+// rebuilds the tables with InvoiceFold, folding the events in memory and
+// copying the rows, in one pass and in many: every row must be the same. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestInvoiceFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "invoice",
+		Topics: []string{
+			"invoice.issued",
+			"invoice.Paid",
+			"invoice.voided",
+		},
+		Tables: []string{"invoices"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInvoiceProjection(NewPostgresInvoiceReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InvoiceFold(),
+	}
+	types := projection.EventTypes{
+		"invoice.Paid": func() any {
+			return new(Paid)
+		},
+		"invoice.issued": func() any {
+			return new(Issued)
+		},
+		"invoice.voided": func() any {
+			return new(Voided)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
+}

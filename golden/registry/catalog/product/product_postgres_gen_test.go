@@ -329,3 +329,42 @@ func TestPostgresProductReadModelIsReplaySafe(t *testing.T) {
 	}, events, "products")
 	projectiontest.AssertFolded(t, pool, "products", []string{"aggregate_id"}, changes)
 }
+
+// TestProductFastRebuildEqualsReplay replays random histories of the
+// projection's events into products through PostgresProductReadModel, then
+// rebuilds the tables with ProductFold, folding the events in memory and
+// copying the rows, in one pass and in many: every row must be the same. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestProductFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "product",
+		Topics: []string{
+			"example.com/registry/catalog/product.Created",
+			"catalog.product.price_changed",
+			"example.com/registry/catalog/product.Renamed",
+			"example.com/registry/catalog/product.Discontinued",
+		},
+		Tables: []string{"products"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewProductProjection(NewPostgresProductReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     ProductFold(),
+	}
+	types := projection.EventTypes{
+		"catalog.product.price_changed": func() any {
+			return new(PriceChanged)
+		},
+		"example.com/registry/catalog/product.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/catalog/product.Discontinued": func() any {
+			return new(Discontinued)
+		},
+		"example.com/registry/catalog/product.Renamed": func() any {
+			return new(Renamed)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

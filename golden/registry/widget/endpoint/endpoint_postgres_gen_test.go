@@ -271,3 +271,38 @@ func TestPostgresEndpointReadModelIsReplaySafe(t *testing.T) {
 	}, events, "endpoints")
 	projectiontest.AssertFolded(t, pool, "endpoints", []string{"aggregate_id"}, changes)
 }
+
+// TestEndpointFastRebuildEqualsReplay replays random histories of the
+// projection's events into endpoints through PostgresEndpointReadModel,
+// then rebuilds the tables with EndpointFold, folding the events in memory
+// and copying the rows, in one pass and in many: every row must be the
+// same. It needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestEndpointFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "endpoint",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/widget/endpoint.Activated",
+			"example.com/registry/widget/endpoint.Deactivated",
+		},
+		Tables: []string{"endpoints"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewEndpointProjection(NewPostgresEndpointReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     EndpointFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/widget/endpoint.Activated": func() any {
+			return new(Activated)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/widget/endpoint.Deactivated": func() any {
+			return new(Deactivated)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

@@ -316,3 +316,43 @@ func TestPostgresInstallationReadModelIsReplaySafe(t *testing.T) {
 	}, events, "installations", "installations_tombstones")
 	projectiontest.AssertFolded(t, pool, "installations", []string{"aggregate_id"}, changes)
 }
+
+// TestInstallationFastRebuildEqualsReplay replays random histories of the
+// projection's events into installations through
+// PostgresInstallationReadModel, then rebuilds the tables with
+// InstallationFold, folding the events in memory and copying the rows, in
+// one pass and in many: every row must be the same. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestInstallationFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "installation",
+		Topics: []string{
+			"example.com/registry/github/installation.Created",
+			"example.com/registry/github/installation.Suspended",
+			"example.com/registry/github/installation.Unsuspended",
+			"example.com/registry/github/installation.Deleted",
+		},
+		Tables: []string{"installations", "installations_tombstones"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInstallationProjection(NewPostgresInstallationReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InstallationFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(Deleted)
+		},
+		"example.com/registry/github/installation.Suspended": func() any {
+			return new(Suspended)
+		},
+		"example.com/registry/github/installation.Unsuspended": func() any {
+			return new(Unsuspended)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

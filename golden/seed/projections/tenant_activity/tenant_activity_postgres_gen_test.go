@@ -180,3 +180,35 @@ func TestPostgresTenantActivityReadModelIsReplaySafe(t *testing.T) {
 	}, events, "tenant_activities")
 	projectiontest.AssertFolded(t, pool, "tenant_activities", []string{"position"}, changes)
 }
+
+// TestTenantActivityFastRebuildEqualsReplay replays random histories of the
+// projection's events into tenant_activities through
+// PostgresTenantActivityReadModel, then rebuilds the tables with
+// TenantActivityFold, folding the events in memory and copying the rows, in
+// one pass and in many: every row must be the same. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestTenantActivityFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "tenant_activity",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/github/installation.Created",
+		},
+		Tables: []string{"tenant_activities"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewTenantActivityProjection(NewPostgresTenantActivityReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     TenantActivityFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Created": func() any {
+			return new(installation.Created)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(endpoint.Created)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}

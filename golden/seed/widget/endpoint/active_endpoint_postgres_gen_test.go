@@ -383,3 +383,39 @@ func TestPostgresActiveEndpointReadModelIsReplaySafe(t *testing.T) {
 	}, events, "active_endpoints", "active_endpoints_held")
 	projectiontest.AssertFoldedWhere(t, pool, "active_endpoints", []string{"aggregate_id"}, "is_active", true, changes)
 }
+
+// TestActiveEndpointFastRebuildEqualsReplay replays random histories of the
+// projection's events into active_endpoints through
+// PostgresActiveEndpointReadModel, then rebuilds the tables with
+// ActiveEndpointFold, folding the events in memory and copying the rows, in
+// one pass and in many: every row must be the same. It needs a database:
+// set PROJGEN_TEST_DATABASE_URL to run it.
+func TestActiveEndpointFastRebuildEqualsReplay(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "active_endpoint",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/widget/endpoint.Activated",
+			"example.com/registry/widget/endpoint.Deactivated",
+		},
+		Tables: []string{"active_endpoints", "active_endpoints_held"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewActiveEndpointProjection(NewPostgresActiveEndpointReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     ActiveEndpointFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/widget/endpoint.Activated": func() any {
+			return new(Activated)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/widget/endpoint.Deactivated": func() any {
+			return new(Deactivated)
+		},
+	}
+	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
