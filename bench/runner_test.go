@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ import (
 const (
 	runnerBenchEnv  = "PROJGEN_RUNNER_BENCH"
 	runnerEventsEnv = "PROJGEN_RUNNER_EVENTS"
+	// runnerWaysEnv, when set, runs only the ways whose name contains
+	// it, for profiling one.
+	runnerWaysEnv = "PROJGEN_RUNNER_WAYS"
 )
 
 // installationsSQL is a read model shaped as projgen generates one: a row
@@ -115,16 +119,24 @@ func TestRunnerThroughput(t *testing.T) {
 		{"runner", func() error { return runRunner(ctx, pool, false) }},
 		{"runner, pipelined", func() error { return runRunner(ctx, pool, true) }},
 		{"pgx.Batch of 500 per transaction (floor)", func() error { return batched(ctx, pool, stored) }},
+		{"rebuild, replaying (Registration.Fold unset)", func() error { return rebuild(ctx, pool, false) }},
+		{"rebuild, fast (fold and COPY)", func() error { return rebuild(ctx, pool, true) }},
+		{"fold and COPY alone, by hand", func() error { return foldAndCopy(ctx, pool) }},
 	}
 	rates := map[string]float64{}
 	var floorRows string
 	for _, w := range slices.Backward(ways) {
+		if only := os.Getenv(runnerWaysEnv); only != "" && !strings.Contains(w.name, only) {
+			continue
+		}
 		reset(t, pool)
+		peak := watchHeap()
 		start := time.Now()
 		if err := w.run(); err != nil {
 			t.Fatalf("%s: %v", w.name, err)
 		}
 		elapsed := time.Since(start)
+		heap := peak()
 		rates[w.name] = float64(n) / elapsed.Seconds()
 		rows := digest(t, pool)
 		if floorRows == "" {
@@ -132,7 +144,10 @@ func TestRunnerThroughput(t *testing.T) {
 		} else if rows != floorRows {
 			t.Errorf("%s left other rows than the floor", w.name)
 		}
-		t.Logf("%-42s %9.0f events/s (%s)", w.name, rates[w.name], elapsed.Round(time.Millisecond))
+		t.Logf("%-46s %9.0f events/s (%s), peak heap %.1f MB", w.name, rates[w.name], elapsed.Round(time.Millisecond), float64(heap)/1e6)
+	}
+	if os.Getenv(runnerWaysEnv) != "" {
+		return
 	}
 	reset(t, pool)
 	start := time.Now()
@@ -142,9 +157,36 @@ func TestRunnerThroughput(t *testing.T) {
 	four := time.Since(start)
 	t.Logf("%-42s %9.0f events/s each, %.0f in all (%s)", "runner, pipelined, 4 projections at once",
 		float64(n)/four.Seconds(), 4*float64(n)/four.Seconds(), four.Round(time.Millisecond))
-	floor := rates[ways[3].name]
+	floor, folded := rates[ways[3].name], rates[ways[6].name]
 	for _, w := range ways {
-		t.Logf("%-42s %5.2f × the floor, %5.1f × one transaction per event", w.name, rates[w.name]/floor, rates[w.name]/rates[ways[0].name])
+		t.Logf("%-46s %5.2f × the floor, %5.1f × one transaction per event, %5.2f × fold and COPY alone",
+			w.name, rates[w.name]/floor, rates[w.name]/rates[ways[0].name], rates[w.name]/folded)
+	}
+}
+
+// watchHeap samples the heap's live objects every millisecond until the
+// returned function is called, which returns the most it saw.
+func watchHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done, result := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		return <-result
 	}
 }
 
@@ -305,6 +347,96 @@ func benchRunner(pool *pgxpool.Pool, pipelined bool, n int) *projection.Runner {
 		})
 	}
 	return r
+}
+
+// installationsFold describes installations to a fast rebuild, as
+// generated code describes a generated read model: Created's upsert and
+// Changed's update.
+func installationsFold(table string) *projection.Fold {
+	return &projection.Fold{
+		Table:   table,
+		Columns: []string{"aggregate_id", "aggregate_version", "last_position", "account_login", "plan"},
+		Key:     []string{"aggregate_id"},
+		Guard:   "aggregate_version",
+		Statements: []projection.FoldStatement{
+			{Method: "created", Kind: projection.FoldInsert, Columns: []string{"aggregate_id", "aggregate_version", "last_position", "account_login"}},
+			{Method: "changed", Kind: projection.FoldUpdate, Columns: []string{"aggregate_id", "aggregate_version", "last_position", "plan"},
+				Match: []string{"aggregate_id"}},
+		},
+		New: func(rows *projection.FoldRows) projection.Projection { return foldInstallations{rows, table} },
+	}
+}
+
+// foldInstallations is installations folding into rows, as generated fold
+// read models do.
+type foldInstallations struct {
+	rows  *projection.FoldRows
+	table string
+}
+
+func (p foldInstallations) Name() string   { return p.table }
+func (foldInstallations) Topics() []string { return installations{}.Topics() }
+
+func (p foldInstallations) Process(_ context.Context, e projection.Event) error {
+	c := e.Data.(*change)
+	return p.rows.Apply(e.Meta, e.Topic, e.AggregateID, e.Version, e.Position, c.Value)
+}
+
+// rebuild rebuilds the first projection with Runner.Rebuild, folding
+// with fast.
+func rebuild(ctx context.Context, pool *pgxpool.Pool, fast bool) error {
+	r := benchRunner(pool, true, 1)
+	if fast {
+		r.Registrations[0].Fold = installationsFold(benchTables[0])
+	}
+	return r.Rebuild(ctx, benchTables[0])
+}
+
+// foldRow is a row of installations, as foldAndCopy folds it.
+type foldRow struct {
+	version, position  int64
+	accountLogin, plan *string
+}
+
+// foldAndCopy is the baseline of a fast rebuild written by hand for this
+// one table: it reads every event in one query, decodes it, folds the
+// rows in a map and copies them into the table, with none of the
+// runner's bookkeeping, guards or generality.
+func foldAndCopy(ctx context.Context, pool *pgxpool.Pool) error {
+	rows, err := pool.Query(ctx, `SELECT position, aggregate_id, version, topic, payload FROM events ORDER BY position`)
+	if err != nil {
+		return err
+	}
+	folded := map[string]*foldRow{}
+	var s projection.Stored
+	_, err = pgx.ForEachRow(rows, []any{&s.Position, &s.AggregateID, &s.Version, &s.Topic, &s.Data}, func() error {
+		var c change
+		if err := json.Unmarshal(s.Data, &c); err != nil {
+			return err
+		}
+		r := folded[s.AggregateID]
+		switch {
+		case s.Topic == "created" && r == nil:
+			folded[s.AggregateID] = &foldRow{version: s.Version, position: s.Position, accountLogin: &c.Value}
+		case r != nil && r.version < s.Version:
+			r.version, r.position = s.Version, s.Position
+			if s.Topic == "created" {
+				r.accountLogin = &c.Value
+			} else {
+				r.plan = &c.Value
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := make([][]any, 0, len(folded))
+	for id, r := range folded {
+		out = append(out, []any{id, r.version, r.position, r.accountLogin, r.plan})
+	}
+	_, err = pool.CopyFrom(ctx, pgx.Identifier{benchTables[0]}, []string{"aggregate_id", "aggregate_version", "last_position", "account_login", "plan"}, pgx.CopyFromRows(out))
+	return err
 }
 
 // runRunner catches the projection up with a projection.Runner.

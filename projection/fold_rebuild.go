@@ -21,7 +21,7 @@ import (
 //     small beside folding the page.
 const (
 	defaultRebuildChunk = 100_000
-	foldPageSize        = 10_000
+	foldPageSize        = 50_000
 )
 
 // foldStats is what a fast rebuild did.
@@ -77,9 +77,15 @@ func (r *Runner) fold(ctx context.Context, conn *pgxpool.Conn, reg Registration,
 	if err != nil {
 		return stats, err
 	}
-	for _, t := range []string{reg.Fold.Table, reg.Fold.Held, reg.Fold.Tombstones} {
+	written := []string{reg.Fold.Table, reg.Fold.Held, reg.Fold.Tombstones}
+	for _, t := range written {
 		if t != "" && !slices.Contains(reg.Tables, t) {
 			return stats, fmt.Errorf("the fold writes %s, which is not among the registration's tables %v", t, reg.Tables)
+		}
+	}
+	for _, t := range reg.Tables {
+		if !slices.Contains(written, t) {
+			return stats, fmt.Errorf("the projection writes %s, which the fold does not", t)
 		}
 	}
 	plan, err := newFoldPlan(reg.Fold, types)
@@ -115,37 +121,36 @@ ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now(
 
 // foldPass folds the events of reg through bound into rows, or through
 // the end the source can read now when bound is negative, and returns how
-// many it folded and the position it folded through.
+// many it folded and the position it folded through. The next page is
+// read and decoded while one is folded, so that reading, decoding and
+// folding share the cores.
 func (r *Runner) foldPass(ctx context.Context, reg Registration, rows *FoldRows, bound int64) (int, int64, error) {
 	p := reg.Fold.New(rows)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	after := int64(0)
 	folded := 0
-	var ahead *readAhead
-	defer func() { ahead.discard() }()
+	next := r.readDecoded(ctx, after, reg.Topics)
 	for {
-		var page Page
-		var err error
-		if ahead != nil {
-			page, err = ahead.wait()
-		} else {
-			page, err = r.Source.Read(ctx, after, reg.Topics, foldPageSize)
+		d := <-next
+		if d.err != nil {
+			return folded, after, d.err
 		}
-		ahead = nil
-		if err != nil {
-			return folded, after, err
-		}
-		if err := checkPage(page, after); err != nil {
+		if err := checkPage(d.page, after); err != nil {
 			return folded, after, err
 		}
 		if bound < 0 {
-			bound = page.End
+			bound = d.page.End
 		}
-		page = page.upTo(bound)
+		page := d.page.upTo(bound)
 		if page.Through < bound {
-			ahead = r.startReadAhead(ctx, page.Through, reg.Topics, foldPageSize)
+			next = r.readDecoded(ctx, page.Through, reg.Topics)
 		}
-		for _, s := range page.Events {
-			if err := r.process(ctx, p, s); err != nil {
+		for i, s := range page.Events {
+			if d.errs[i] != nil {
+				return folded, after, eventError(s.Meta, d.errs[i])
+			}
+			if err := p.Process(ctx, Event{Meta: s.Meta, Data: d.data[i]}); err != nil {
 				return folded, after, eventError(s.Meta, err)
 			}
 		}
@@ -155,6 +160,30 @@ func (r *Runner) foldPass(ctx context.Context, reg Registration, rows *FoldRows,
 			return folded, bound, nil
 		}
 	}
+}
+
+// decodedPage is a page of events with their payloads decoded, or the
+// error of each that did not decode.
+type decodedPage struct {
+	page Page
+	data []any
+	errs []error
+	err  error
+}
+
+// readDecoded reads and decodes the page of events after position after,
+// in a goroutine of its own, and delivers it on the channel it returns.
+func (r *Runner) readDecoded(ctx context.Context, after int64, topics []string) <-chan decodedPage {
+	out := make(chan decodedPage, 1)
+	go func() {
+		page, err := r.Source.Read(ctx, after, topics, foldPageSize)
+		d := decodedPage{page: page, err: err, data: make([]any, len(page.Events)), errs: make([]error, len(page.Events))}
+		for i, s := range page.Events {
+			d.data[i], d.errs[i] = r.Types.Decode(s.Topic, s.Data)
+		}
+		out <- d
+	}()
+	return out
 }
 
 // copyInto writes the rows and tombstones with COPY into the tables of

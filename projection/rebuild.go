@@ -19,7 +19,11 @@ import (
 //     empty copies of the tables (CREATE TABLE ... LIKE ... INCLUDING
 //     ALL), of the tracking table and of the dead-letter table.
 //  2. It replays every event into them, with that schema first on the
-//     search_path, while live runners go on with the live tables.
+//     search_path, while live runners go on with the live tables. With
+//     Registration.Fold it folds the events per row in memory instead,
+//     RebuildChunk keys at a time, and writes the final rows with COPY;
+//     it falls back to the replay when the fold cannot run exactly as
+//     the statements would (see Fold).
 //  3. It asks the live runner to let go of the projection, which it does
 //     at its next batch or poll, takes the projection, replays what came
 //     in meanwhile, and in one transaction replaces the rows of each live
