@@ -140,7 +140,9 @@ func TestFastRebuildReplaysWhatItCannotFold(t *testing.T) {
 			return nil
 		}
 		reg := projection.Registration{Name: f.name, Topics: []string{"a"}, Tables: []string{"applied"},
-			New:  func(db projection.DBTX) projection.Projection { return &appender{db: db, name: f.name, topic: "a", fail: fail} },
+			New: func(db projection.DBTX) projection.Projection {
+				return &appender{db: db, name: f.name, topic: "a", fail: fail}
+			},
 			Fold: appenderFold(f.name, fail)}
 		r := f.runner(t, reg)
 		ps := appendVisible(t, f.source, ev("x", 1, "a", "1"), ev("x", 2, "a", "2"), ev("x", 3, "a", "3"))
