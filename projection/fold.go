@@ -405,7 +405,7 @@ func (r *FoldRows) change(st *foldStatement, guard int64, values []any) error {
 		if e == nil {
 			e = &foldEntry{}
 		}
-		if err := r.changeRow(st, guard, values, e, false); err != nil {
+		if err := r.changeRow(st, guard, values, e, false, nil); err != nil {
 			return err
 		}
 		if st.Kind == FoldDelete && r.plan.fold.Tombstones != "" {
@@ -424,7 +424,7 @@ func (r *FoldRows) change(st *foldStatement, guard int64, values []any) error {
 			delete(r.index[v], k)
 			continue
 		}
-		if err := r.changeRow(st, guard, values, e, true); err != nil {
+		if err := r.changeRow(st, guard, values, e, true, v); err != nil {
 			return err
 		}
 		r.store(k, e)
@@ -433,12 +433,8 @@ func (r *FoldRows) change(st *foldStatement, guard int64, values []any) error {
 }
 
 // changeRow folds an update, move or delete of the rows of e: those of
-// e that the index value matches when byIndex.
-func (r *FoldRows) changeRow(st *foldStatement, guard int64, values []any, e *foldEntry, byIndex bool) error {
-	v := any(nil)
-	if byIndex {
-		v, _ = r.plan.normalize(st.cols[st.indexAt], values[st.indexAt])
-	}
+// e whose index value is v when byIndex.
+func (r *FoldRows) changeRow(st *foldStatement, guard int64, values []any, e *foldEntry, byIndex bool, v any) error {
 	match := func(row *foldRow) bool {
 		if row == nil || !older(row, r.plan.guard, guard) {
 			return false
@@ -446,8 +442,8 @@ func (r *FoldRows) changeRow(st *foldStatement, guard int64, values []any, e *fo
 		if !byIndex {
 			return true
 		}
-		w, err := r.plan.normalize(r.plan.index, row.values[r.plan.index])
-		return err == nil && w == v
+		w, ok := r.indexValue(row)
+		return ok && w == v
 	}
 	held, main := match(e.held), match(e.main)
 	switch st.Kind {
@@ -565,10 +561,7 @@ func (r *FoldRows) store(k foldKey, e *foldEntry) {
 		return
 	}
 	for _, row := range []*foldRow{e.main, e.held} {
-		if row == nil {
-			continue
-		}
-		if v, err := r.plan.normalize(r.plan.index, row.values[r.plan.index]); err == nil && v != nil {
+		if v, ok := r.indexValue(row); ok {
 			set := r.index[v]
 			if set == nil {
 				set = map[foldKey]struct{}{}
@@ -582,14 +575,22 @@ func (r *FoldRows) store(k foldKey, e *foldEntry) {
 // indexed reports whether a row of e has the index value v.
 func (r *FoldRows) indexed(e *foldEntry, v any) bool {
 	for _, row := range []*foldRow{e.main, e.held} {
-		if row == nil {
-			continue
-		}
-		if w, err := r.plan.normalize(r.plan.index, row.values[r.plan.index]); err == nil && w == v {
+		if w, ok := r.indexValue(row); ok && w == v {
 			return true
 		}
 	}
 	return false
+}
+
+// indexValue returns row's normalized value of the column rows are
+// indexed by, and false for no row or a NULL or unnormalizable value,
+// which no statement matches.
+func (r *FoldRows) indexValue(row *foldRow) (any, bool) {
+	if row == nil {
+		return nil, false
+	}
+	v, err := r.plan.normalize(r.plan.index, row.values[r.plan.index])
+	return v, err == nil && v != nil
 }
 
 // split halves the chunk until it holds no more keys than its limit: it

@@ -50,6 +50,10 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	return nil
 }
 
+// rebuildLockKey is the advisory lock key a rebuild of the projection
+// named $1 holds, in the current schema as lockKey is.
+const rebuildLockKey = `hashtextextended('projgen:rebuild:' || coalesce(current_schema(), '') || ':' || $1, 0)`
+
 func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 	conn, err := r.Pool.Acquire(ctx)
 	if err != nil {
@@ -59,7 +63,7 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 	var shadow string
 	var alone bool
 	err = conn.QueryRow(ctx, `SELECT 'projgen_rebuild_' || substr(md5(coalesce(current_schema(), '') || ':' || $1), 1, 16),
-	pg_try_advisory_lock(hashtextextended('projgen:rebuild:' || coalesce(current_schema(), '') || ':' || $1, 0))`, reg.Name).Scan(&shadow, &alone)
+	pg_try_advisory_lock(`+rebuildLockKey+`)`, reg.Name).Scan(&shadow, &alone)
 	if err != nil {
 		return err
 	}
@@ -72,7 +76,7 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 	defer func() {
 		cleanup, cancel := cleanupContext(ctx)
 		defer cancel()
-		_, _ = conn.Exec(cleanup, `SELECT pg_advisory_unlock(hashtextextended('projgen:rebuild:' || coalesce(current_schema(), '') || ':' || $1, 0))`, reg.Name)
+		_, _ = conn.Exec(cleanup, `SELECT pg_advisory_unlock(`+rebuildLockKey+`)`, reg.Name)
 	}()
 	live, err := liveTables(ctx, conn, reg.Tables)
 	if err != nil {

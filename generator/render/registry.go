@@ -28,19 +28,25 @@ func (r *renderer) registry(reg *model.Registry) *jen.File {
 	f.Add(doc("EventTypes returns the topic → payload table for every event the module's projections handle: " +
 		"Decode makes a payload of the right type for a stored event."))
 	f.Func().Id("EventTypes").Params().Qual(runtime, "EventTypes").Block(
-		jen.Return(jen.Qual(runtime, "EventTypes").Values(jen.DictFunc(func(d jen.Dict) {
-			for _, et := range reg.EventTypes {
-				if !et.Event.HasPayload() {
-					d[jen.Lit(et.Topic)] = jen.Nil()
-					continue
-				}
-				d[jen.Lit(et.Topic)] = jen.Func().Params().Any().Block(jen.Return(jen.New(eventType(et.Event))))
-			}
-		}))),
+		jen.Return(eventTypes(reg.EventTypes)),
 	)
 	f.Line()
 	registryMigrations(f, reg)
 	return f
+}
+
+// eventTypes is the projection.EventTypes literal of entries: a
+// constructor of each topic's payload, nil for events without one.
+func eventTypes(entries []model.EventType) jen.Code {
+	return jen.Qual(runtime, "EventTypes").Values(jen.DictFunc(func(d jen.Dict) {
+		for _, et := range entries {
+			if !et.Event.HasPayload() {
+				d[jen.Lit(et.Topic)] = jen.Nil()
+				continue
+			}
+			d[jen.Lit(et.Topic)] = jen.Func().Params().Any().Block(jen.Return(jen.New(eventType(et.Event))))
+		}
+	}))
 }
 
 // registration is the projection.Registration literal of p, which the

@@ -489,15 +489,10 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 // a replay through the Postgres read model does, over random histories
 // (projectiontest.FastRebuildEqualsReplay).
 func fastRebuildTest(f *jen.File, p *model.Projection) {
-	types := jen.DictFunc(func(d jen.Dict) {
-		for _, m := range p.Methods {
-			if !m.Event.HasPayload() {
-				d[jen.Lit(m.Topic)] = jen.Nil()
-				continue
-			}
-			d[jen.Lit(m.Topic)] = jen.Func().Params().Any().Block(jen.Return(jen.New(eventType(m.Event))))
-		}
-	})
+	var types []model.EventType
+	for _, m := range p.Methods {
+		types = append(types, model.EventType{Topic: m.Topic, Event: m.Event})
+	}
 	var ids []jen.Code
 	for i := range 4 {
 		ids = append(ids, jen.Lit(sampleAggregateID(p.KeyType, i+1)))
@@ -510,7 +505,7 @@ func fastRebuildTest(f *jen.File, p *model.Projection) {
 	f.Func().Id(name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 		jen.Id("pool").Op(":=").Qual(runtimeTest, "Open").Call(jen.Id("t"), jen.Lit("migrations")),
 		jen.Id("reg").Op(":=").Qual(runtime, "Registration").Add(registration(p).(*jen.Statement).Clone()),
-		jen.Id("types").Op(":=").Qual(runtime, "EventTypes").Values(types),
+		jen.Id("types").Op(":=").Add(eventTypes(types)),
 		jen.Qual(runtimeTest, "FastRebuildEqualsReplay").Call(jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
 			jen.Index().String().Values(ids...)),
 	)
