@@ -20,7 +20,13 @@ const modulePath = "example.com/m"
 // pkgPath is the import path of the package the tests load, in directory x.
 const pkgPath = modulePath + "/x"
 
+// moduleProxy is GOPROXY as the test binary found it, before TestMain
+// turned the proxy off; TestDiscoveryRealLibraries needs it to fetch the
+// real libraries into a cold module cache. TestMain sets it once.
+var moduleProxy string
+
 func TestMain(m *testing.M) {
+	moduleProxy = os.Getenv("GOPROXY")
 	// The go command must not reach the network, nor pick up a go.work
 	// above the temporary directories, nor switch toolchains.
 	for k, v := range map[string]string{"GOPROXY": "off", "GOWORK": "off", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"} {
@@ -674,6 +680,10 @@ func TestLoadMissingPackage(t *testing.T) {
 // discovery finds exactly their events: not eventhorizon's commands or
 // aggregate factory, and its events without data by their constants.
 func TestDiscoveryRealLibraries(t *testing.T) {
+	// The libraries may not be in the module cache yet: let the go command
+	// fetch them, and hold go.sum as the testdata modules commit it.
+	t.Setenv("GOPROXY", moduleProxy)
+	t.Setenv("GOFLAGS", "-mod=readonly")
 	type found struct{ name, topic string }
 	for _, tt := range []struct {
 		module, pkg string
