@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Statements on the tracking table. Both advance a position only from the
@@ -130,12 +131,10 @@ func (r *Runner) batch(ctx context.Context, h *holding, reg Registration, events
 			return i, err
 		}
 	}
-	if pipe != nil {
-		if err := pipe.flush(ctx); err != nil {
+	if err := r.track(ctx, tx, pipe, h, sql, position, extra...); err != nil {
+		if pipe != nil && pipe.failed >= 0 {
 			return pipe.failed, err
 		}
-	}
-	if err := r.track(ctx, tx, h, sql, position, extra...); err != nil {
 		return -1, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -158,13 +157,25 @@ func (r *Runner) process(ctx context.Context, p Projection, s Stored) error {
 }
 
 // track runs sql, trackSQL or stopSQL, to move h's tracking row to
-// position within tx, and tells why when it cannot.
-func (r *Runner) track(ctx context.Context, tx pgx.Tx, h *holding, sql string, position int64, extra ...any) error {
-	moved, err := rowsAffected(ctx, tx, sql, append([]any{h.name, position, h.position}, extra...)...)
+// position within tx, and tells why when it cannot. With a pipeline, the
+// statement goes last in the pipeline's round trip, after the events'
+// statements still queued.
+func (r *Runner) track(ctx context.Context, tx pgx.Tx, pipe *pipeline, h *holding, sql string, position int64, extra ...any) error {
+	args := append([]any{h.name, position, h.position}, extra...)
+	var tag pgconn.CommandTag
+	var err error
+	if pipe != nil {
+		tag, err = pipe.finish(ctx, sql, args...)
+	} else {
+		tag, err = tx.Exec(ctx, sql, args...)
+	}
 	if err != nil {
+		if pipe != nil && pipe.failed >= 0 {
+			return err
+		}
 		return fmt.Errorf("advance position to %d: %w", position, err)
 	}
-	if moved {
+	if tag.RowsAffected() == 1 {
 		return nil
 	}
 	var paused bool

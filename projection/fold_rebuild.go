@@ -21,7 +21,7 @@ import (
 //     small beside folding the page.
 const (
 	defaultRebuildChunk = 100_000
-	foldPageSize        = 50_000
+	foldPageSize        = 10_000
 )
 
 // foldStats is what a fast rebuild did.
@@ -121,45 +121,38 @@ ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now(
 
 // foldPass folds the events of reg through bound into rows, or through
 // the end the source can read now when bound is negative, and returns how
-// many it folded and the position it folded through. The next page is
-// read and decoded while one is folded, so that reading, decoding and
-// folding share the cores.
+// many it folded and the position it folded through.
 func (r *Runner) foldPass(ctx context.Context, reg Registration, rows *FoldRows, bound int64) (int, int64, error) {
 	p := reg.Fold.New(rows)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	after := int64(0)
-	folded := 0
-	next := r.readDecoded(ctx, after, reg.Topics)
-	for {
-		d := <-next
+	pages := r.foldPages(ctx, reg.Topics, bound)
+	defer func() {
+		// Stop the reader and the decoder, and wait for them, so that
+		// no read outlives the pass.
+		cancel()
+		for range pages {
+		}
+	}()
+	folded, through := 0, int64(0)
+	for d := range pages {
 		if d.err != nil {
-			return folded, after, d.err
+			return folded, through, d.err
 		}
-		if err := checkPage(d.page, after); err != nil {
-			return folded, after, err
-		}
-		if bound < 0 {
-			bound = d.page.End
-		}
-		page := d.page.upTo(bound)
-		if page.Through < bound {
-			next = r.readDecoded(ctx, page.Through, reg.Topics)
-		}
-		for i, s := range page.Events {
+		for i, s := range d.page.Events {
 			if d.errs[i] != nil {
-				return folded, after, eventError(s.Meta, d.errs[i])
+				return folded, through, eventError(s.Meta, d.errs[i])
 			}
 			if err := p.Process(ctx, Event{Meta: s.Meta, Data: d.data[i]}); err != nil {
-				return folded, after, eventError(s.Meta, err)
+				return folded, through, eventError(s.Meta, err)
 			}
 		}
-		folded += len(page.Events)
-		after = page.Through
-		if after >= bound {
-			return folded, bound, nil
-		}
+		folded += len(d.page.Events)
+		through = d.page.Through
 	}
+	if err := ctx.Err(); err != nil {
+		return folded, through, err
+	}
+	return folded, through, nil
 }
 
 // decodedPage is a page of events with their payloads decoded, or the
@@ -171,19 +164,61 @@ type decodedPage struct {
 	err  error
 }
 
-// readDecoded reads and decodes the page of events after position after,
-// in a goroutine of its own, and delivers it on the channel it returns.
-func (r *Runner) readDecoded(ctx context.Context, after int64, topics []string) <-chan decodedPage {
-	out := make(chan decodedPage, 1)
+// foldPages reads the events of topics from the start through bound, or
+// through the end the source can read at its first read when bound is
+// negative, and delivers them page by page, decoded, on the channel it
+// returns, which it closes after the page through bound or an error. A
+// reader and a decoder run in goroutines of their own, a page ahead each
+// at most, so that reading, decoding and folding share the cores and at
+// most four pages are held. Cancelling ctx stops both.
+func (r *Runner) foldPages(ctx context.Context, topics []string, bound int64) <-chan decodedPage {
+	read := make(chan decodedPage, 1)
 	go func() {
-		page, err := r.Source.Read(ctx, after, topics, foldPageSize)
-		d := decodedPage{page: page, err: err, data: make([]any, len(page.Events)), errs: make([]error, len(page.Events))}
-		for i, s := range page.Events {
-			d.data[i], d.errs[i] = r.Types.Decode(s.Topic, s.Data)
+		defer close(read)
+		for after := int64(0); bound < 0 || after < bound; {
+			page, err := r.Source.Read(ctx, after, topics, foldPageSize)
+			if err == nil {
+				err = checkPage(page, after)
+			}
+			if err != nil {
+				send(ctx, read, decodedPage{err: err})
+				return
+			}
+			if bound < 0 {
+				bound = page.End
+			}
+			page = page.upTo(bound)
+			if !send(ctx, read, decodedPage{page: page}) {
+				return
+			}
+			after = page.Through
 		}
-		out <- d
 	}()
-	return out
+	decoded := make(chan decodedPage, 1)
+	go func() {
+		defer close(decoded)
+		for d := range read {
+			d.data, d.errs = make([]any, len(d.page.Events)), make([]error, len(d.page.Events))
+			for i, s := range d.page.Events {
+				d.data[i], d.errs[i] = r.Types.Decode(s.Topic, s.Data)
+			}
+			if !send(ctx, decoded, d) {
+				return
+			}
+		}
+	}()
+	return decoded
+}
+
+// send sends v on c unless ctx is done first, and reports whether it
+// sent.
+func send[T any](ctx context.Context, c chan<- T, v T) bool {
+	select {
+	case c <- v:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // copyInto writes the rows and tombstones with COPY into the tables of

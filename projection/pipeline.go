@@ -59,23 +59,42 @@ func (p *pipeline) QueryRow(ctx context.Context, sql string, args ...any) pgx.Ro
 // flush sends the queued statements and reads their results. When a
 // statement fails it records its event in failed.
 func (p *pipeline) flush(ctx context.Context) error {
+	_, err := p.send(ctx)
+	return err
+}
+
+// finish queues the statement that closes the batch, sends it with the
+// statements before it in one round trip, and returns its command tag.
+// Its failure is no event's.
+func (p *pipeline) finish(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	p.event = -1
+	p.Exec(ctx, sql, args...)
+	return p.send(ctx)
+}
+
+// send sends the queued statements and reads their results, and returns
+// the last one's command tag. When a statement fails it records its
+// event in failed.
+func (p *pipeline) send(ctx context.Context) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
 	if p.queued.Len() == 0 {
-		return nil
+		return tag, nil
 	}
 	queued, events := p.queued, p.events
 	p.queued, p.events = pgx.Batch{}, nil
 	results := p.tx.SendBatch(ctx, &queued)
 	for _, event := range events {
-		if _, err := results.Exec(); err != nil {
+		var err error
+		if tag, err = results.Exec(); err != nil {
 			results.Close()
 			p.failed, p.err = event, err
-			return err
+			return tag, err
 		}
 	}
 	if err := results.Close(); err != nil {
-		return fmt.Errorf("send the batch's statements: %w", err)
+		return tag, fmt.Errorf("send the batch's statements: %w", err)
 	}
-	return nil
+	return tag, nil
 }
 
 // errRow is a row whose Scan returns err.

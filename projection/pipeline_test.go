@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/projgen/projgen/projection"
 )
@@ -200,5 +202,46 @@ func TestReadAheadDroppedAtAFailure(t *testing.T) {
 				t.Fatalf("applied %d events, counts %v; want all 100, once each", len(s.Applied), s.Counts)
 			}
 		})
+	}
+}
+
+// TestPipelineBatchRolledBackWhenPaused asks for the projection, as a
+// rebuild does, while a pipelined batch is being applied: the batch's
+// tracking statement, sent with the batch's last round trip, then moves
+// no row, so the batch is rolled back rather than committed without its
+// position. Once the request is gone (it names no live session, so the
+// runner clears it), the runner applies every event exactly once: an
+// event of the rolled-back batch applied twice would break applied's
+// primary key.
+func TestPipelineBatchRolledBackWhenPaused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	positions := appendNumbered(t, f, 40, -1)
+	var asked sync.Once
+	fired := false
+	reg := f.pipelined(func(e projection.Event) error {
+		if e.Position != positions[14] {
+			return nil
+		}
+		var err error
+		asked.Do(func() {
+			fired = true
+			_, err = f.pool.Exec(ctx, `UPDATE projgen_tracking SET pause_requested_at = now(), pause_pid = NULL WHERE name = $1`, f.name)
+		})
+		return err
+	})
+	r := f.runner(t, reg)
+	r.BatchSize = 10
+	r.PollInterval = 10 * time.Millisecond
+	catchUp(t, r, f.name)
+	if !fired {
+		t.Fatal("the request to let go was never made")
+	}
+	s := f.state(t)
+	if !slices.Equal(s.Applied, positions) || s.Counts["a"]+s.Counts["b"] != 40 {
+		t.Errorf("applied %d events, counts %v; want all 40, once each", len(s.Applied), s.Counts)
+	}
+	if s.Position != positions[len(positions)-1] {
+		t.Errorf("position %d; want %d", s.Position, positions[len(positions)-1])
 	}
 }

@@ -118,7 +118,7 @@ func NewPostgresSource(db DBTX, table string) *PostgresSource {
 
 // Read returns up to limit events after position after of the topics, in
 // position order, reading no further than the watermark (see
-// PostgresSource).
+// PostgresSource). It reads in windows of positions (see ReadWindows).
 func (s *PostgresSource) Read(ctx context.Context, after int64, topics []string, limit int) (Page, error) {
 	if limit <= 0 {
 		return Page{}, fmt.Errorf("read %s: limit %d: %w", s.name, limit, errBadLimit)
@@ -131,28 +131,32 @@ func (s *PostgresSource) Read(ctx context.Context, after int64, topics []string,
 		end = max(end, after)
 		return Page{Through: end, End: end}, nil
 	}
+	return ReadWindows(after, end, limit, func(events []Stored, from, to int64, limit int) ([]Stored, error) {
+		return s.readWindow(ctx, events, from, to, topics, limit)
+	})
+}
+
+// readWindow appends to events, up to limit in all, the events of the
+// topics with positions in (from, to], in position order.
+func (s *PostgresSource) readWindow(ctx context.Context, events []Stored, from, to int64, topics []string, limit int) ([]Stored, error) {
 	query := `SELECT position, aggregate_id, version, topic, payload, recorded_at
 FROM ` + s.name + `
 WHERE position > $1 AND position <= $2 AND topic = ANY($3)
 ORDER BY position
 LIMIT $4`
-	rows, err := s.db.Query(ctx, query, after, end, topics, limit)
+	rows, err := s.db.Query(ctx, query, from, to, topics, limit-len(events))
 	if err != nil {
-		return Page{}, fmt.Errorf("read %s after position %d: %w", s.name, after, err)
+		return nil, fmt.Errorf("read %s after position %d: %w", s.name, from, err)
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Stored, error) {
+	events, err = pgx.AppendRows(events, rows, func(row pgx.CollectableRow) (Stored, error) {
 		var e Stored
 		err := row.Scan(&e.Position, &e.AggregateID, &e.Version, &e.Topic, &e.Data, &e.Timestamp)
 		return e, err
 	})
 	if err != nil {
-		return Page{}, fmt.Errorf("read %s after position %d: %w", s.name, after, err)
+		return nil, fmt.Errorf("read %s after position %d: %w", s.name, from, err)
 	}
-	page := Page{Events: events, Through: end, End: end}
-	if len(events) == limit {
-		page.Through = events[len(events)-1].Position
-	}
-	return page, nil
+	return events, nil
 }
 
 // Backlog reports the events of topics after position after, the head,

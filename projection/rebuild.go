@@ -99,11 +99,38 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 		return err
 	}
 	return r.takeOver(ctx, conn, reg.Name, func() error {
-		if err := r.replay(ctx, reg, shadow); err != nil {
+		if err := r.replayTail(ctx, conn, reg, shadow); err != nil {
 			return err
 		}
 		return swap(ctx, conn, reg.Name, shadow, live)
 	})
+}
+
+// replayTail replays into the schema shadow the events that came in
+// while it was filled. When none of the projection's topics did, it only
+// moves the shadow's position to where the source can read, on conn:
+// the rebuild holds the projection, so a replay would do the same, after
+// taking a connection and a lease of its own.
+func (r *Runner) replayTail(ctx context.Context, conn *pgxpool.Conn, reg Registration, shadow string) error {
+	tracking := pgx.Identifier{shadow, "projgen_tracking"}.Sanitize()
+	var position int64
+	if err := conn.QueryRow(ctx, `SELECT position FROM `+tracking+` WHERE name = $1`, reg.Name).Scan(&position); err != nil {
+		return r.replay(ctx, reg, shadow)
+	}
+	page, err := r.Source.Read(ctx, position, reg.Topics, 1)
+	if err != nil {
+		return err
+	}
+	if err := checkPage(page, position); err != nil {
+		return err
+	}
+	if len(page.Events) > 0 || page.Through < page.End {
+		return r.replay(ctx, reg, shadow)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE `+tracking+` SET position = $2, updated_at = now() WHERE name = $1`, reg.Name, page.Through); err != nil {
+		return fmt.Errorf("move the rebuild's position to %d: %w", page.Through, err)
+	}
+	return nil
 }
 
 // replay catches the projection up in the schema scope: its tables,

@@ -221,3 +221,52 @@ func TestRebuildStopsAtPoisonEvent(t *testing.T) {
 		t.Errorf("after the failed rebuild, the live projection reports %+v, want no failure", s.Failure)
 	}
 }
+
+// lateSource is a source that appends late events once, just before the
+// first read of one event, the read a rebuild makes of what came in
+// while it filled its tables.
+type lateSource struct {
+	projection.EventSource
+	once sync.Once
+	late func()
+}
+
+func (s *lateSource) Read(ctx context.Context, after int64, topics []string, limit int) (projection.Page, error) {
+	if limit == 1 {
+		s.once.Do(s.late)
+	}
+	return s.EventSource.Read(ctx, after, topics, limit)
+}
+
+// TestRebuildTakesInWhatCameMeanwhile appends events after the rebuild
+// has filled its tables and before it swaps them in: of another topic
+// only, which the rebuild moves past without a replay, or of the
+// projection's, which it replays. Either way the rebuilt projection
+// stands at the last event, with the rows the events table says.
+func TestRebuildTakesInWhatCameMeanwhile(t *testing.T) {
+	for _, topic := range []string{"c", "a"} {
+		t.Run("topic "+topic, func(t *testing.T) {
+			f := newFixture(t)
+			topics := []string{"a", "b"}
+			reg := f.registration(topics, nil)
+			for i := range 30 {
+				appendEvents(t, f.source, ev(fmt.Sprint("agg-", i%5), int64(i/5+1), []string{"a", "b", "c"}[i%3], fmt.Sprint(i)))
+			}
+			r := f.runner(t, reg)
+			var late []int64
+			r.Source = &lateSource{EventSource: f.source, late: func() {
+				late = appendVisible(t, f.source, ev("late", 1, topic, "late"), ev("late", 2, "c", "late"))
+			}}
+			if err := r.Rebuild(context.Background(), f.name); err != nil {
+				t.Fatal(err)
+			}
+			if late == nil {
+				t.Fatal("the rebuild never read what came in meanwhile")
+			}
+			got, want := f.state(t), f.expectedState(t, topics)
+			if !reflect.DeepEqual(got, want) || got.Position != late[1] {
+				t.Errorf("after the rebuild: %d rows at %d, want %d rows at %d (the last late event)", len(got.Applied), got.Position, len(want.Applied), late[1])
+			}
+		})
+	}
+}

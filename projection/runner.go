@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -425,16 +424,6 @@ func (r *Runner) logger() *slog.Logger {
 		return r.Logger
 	}
 	return slog.Default()
-}
-
-// rowsAffected runs an Exec that must change exactly one row, and reports
-// whether it did.
-func rowsAffected(ctx context.Context, tx pgx.Tx, sql string, args ...any) (bool, error) {
-	tag, err := tx.Exec(ctx, sql, args...)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() == 1, nil
 }
 
 // readAhead is a read of the next page, running while a batch commits.

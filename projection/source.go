@@ -90,3 +90,34 @@ type Holder struct {
 	// State is the session's state, such as "idle in transaction".
 	State string
 }
+
+// ReadWindows reads a page of up to limit events after position after,
+// and through end at most, for an EventSource over a SQL table: it calls
+// read for windows of positions (from, to], the first limit positions
+// wide and each next one twice as wide, until it has limit events or has
+// read through end. read appends to events the window's events of the
+// source's topics, in position order, at most limit in all.
+//
+// A window bounds what one query can cost whatever plan the server
+// picks: on a table loaded in bulk and not analyzed yet, PostgreSQL's
+// planner scans every matching event up to end and sorts them, for every
+// page, which makes a replay quadratic in the number of events. Doubling
+// the window keeps the number of queries logarithmic where the topics
+// are rare.
+func ReadWindows(after, end int64, limit int, read func(events []Stored, from, to int64, limit int) ([]Stored, error)) (Page, error) {
+	var events []Stored
+	for from, width := after, int64(limit); ; width *= 2 {
+		to := min(end, from+width)
+		var err error
+		if events, err = read(events, from, to, limit); err != nil {
+			return Page{}, err
+		}
+		if len(events) >= limit {
+			return Page{Events: events, Through: events[len(events)-1].Position, End: end}, nil
+		}
+		if to >= end {
+			return Page{Events: events, Through: end, End: end}, nil
+		}
+		from = to
+	}
+}

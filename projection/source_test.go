@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -375,5 +376,65 @@ func TestPostgresSourceDoesNotPassOpenTransactions(t *testing.T) {
 	}
 	if b, err := src.Backlog(ctx, committed[0], []string{"a"}); err != nil || b.HeldBack != nil || b.Events != 0 {
 		t.Errorf("after commit, Backlog = %+v, %v; want nothing left", b, err)
+	}
+}
+
+// TestPostgresSourceReadsRareTopicsWhole reads a topic that is one event
+// in about a hundred, with small limits: the source reads in windows of
+// positions, and must still return exactly the topic's events, in order,
+// and fill every page but the last, however many windows hold no event.
+func TestPostgresSourceReadsRareTopicsWhole(t *testing.T) {
+	pool := openDB(t)
+	src := projection.NewPostgresSource(pool, "events")
+	var events []projection.Stored
+	for i := range 700 {
+		topic := "a"
+		if i%97 == 5 || i == 699 {
+			topic = "c"
+		}
+		events = append(events, ev(fmt.Sprint("agg-", i), 1, topic, fmt.Sprint(i)))
+	}
+	positions := appendVisible(t, src, events...)
+	var rare, both []int64
+	for i, e := range events {
+		if e.Topic == "c" {
+			rare = append(rare, positions[i])
+		}
+		both = append(both, positions[i])
+	}
+	for _, tt := range []struct {
+		topics []string
+		limit  int
+		want   []int64
+	}{
+		{[]string{"c"}, 1, rare},
+		{[]string{"c"}, 2, rare},
+		{[]string{"c"}, 5, rare},
+		{[]string{"c"}, 100, rare},
+		{[]string{"a", "c"}, 7, both},
+		{[]string{"c", "a"}, 1000, both},
+	} {
+		var got []int64
+		after := int64(0)
+		for {
+			page, err := src.Read(context.Background(), after, tt.topics, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Events) > tt.limit {
+				t.Fatalf("%v limit %d: a page of %d events", tt.topics, tt.limit, len(page.Events))
+			}
+			if page.Through < page.End && len(page.Events) < tt.limit {
+				t.Fatalf("%v limit %d: a page of %d events through %d, short of its end %d", tt.topics, tt.limit, len(page.Events), page.Through, page.End)
+			}
+			got = append(got, positionsOf(page.Events)...)
+			if page.Through == page.End {
+				break
+			}
+			after = page.Through
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%v limit %d: read %d events %v; want %d", tt.topics, tt.limit, len(got), got[:min(len(got), 8)], len(tt.want))
+		}
 	}
 }

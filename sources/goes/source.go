@@ -54,7 +54,8 @@ func NewSource(db projection.DBTX, opts ...Option) *Source {
 
 // Read returns up to limit events of topics after position after, in
 // position order, reading no further than the horizon below which every
-// position is final.
+// position is final. It reads in windows of positions (see
+// projection.ReadWindows).
 func (s *Source) Read(ctx context.Context, after int64, topics []string, limit int) (projection.Page, error) {
 	if limit <= 0 {
 		return projection.Page{}, fmt.Errorf("read goes events: limit %d: limit must be positive", limit)
@@ -71,6 +72,14 @@ func (s *Source) Read(ctx context.Context, after int64, topics []string, limit i
 		end = max(end, after)
 		return projection.Page{Through: end, End: end}, nil
 	}
+	return projection.ReadWindows(after, end, limit, func(events []projection.Stored, from, to int64, limit int) ([]projection.Stored, error) {
+		return s.readWindow(ctx, n, events, from, to, topics, limit)
+	})
+}
+
+// readWindow appends to events, up to limit in all, the logged events of
+// the topics with positions in (from, to], in position order.
+func (s *Source) readWindow(ctx context.Context, n *logged, events []projection.Stored, from, to int64, topics []string, limit int) ([]projection.Stored, error) {
 	// An event deleted from goes' table after it was logged has no row to
 	// join: it is gone, and read by no one from then on.
 	query := `SELECT l.position, e.name, e.time, coalesce(e.aggregate_id::text, ''), coalesce(e.aggregate_version, 0), coalesce(e.data, 'null'::jsonb)
@@ -78,11 +87,11 @@ FROM ` + n.log + ` l JOIN ` + n.events + ` e ON e.id = l.event_id
 WHERE l.position > $1 AND l.position <= $2 AND l.name = ANY($3)
 ORDER BY l.position
 LIMIT $4`
-	rows, err := s.db.Query(ctx, query, after, end, topics, limit)
+	rows, err := s.db.Query(ctx, query, from, to, topics, limit-len(events))
 	if err != nil {
-		return projection.Page{}, fmt.Errorf("read %s after position %d: %w", n.events, after, err)
+		return nil, fmt.Errorf("read %s after position %d: %w", n.events, from, err)
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (projection.Stored, error) {
+	events, err = pgx.AppendRows(events, rows, func(row pgx.CollectableRow) (projection.Stored, error) {
 		var e projection.Stored
 		var nanos int64
 		err := row.Scan(&e.Position, &e.Topic, &nanos, &e.AggregateID, &e.Version, &e.Data)
@@ -90,13 +99,9 @@ LIMIT $4`
 		return e, err
 	})
 	if err != nil {
-		return projection.Page{}, fmt.Errorf("read %s after position %d: %w", n.events, after, err)
+		return nil, fmt.Errorf("read %s after position %d: %w", n.events, from, err)
 	}
-	page := projection.Page{Events: events, Through: end, End: end}
-	if len(events) == limit {
-		page.Through = events[len(events)-1].Position
-	}
-	return page, nil
+	return events, nil
 }
 
 // Backlog reports the events of topics after position after, the head of
