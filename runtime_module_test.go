@@ -40,7 +40,8 @@ func TestRuntimeModule(t *testing.T) {
 
 	// The CLI's own dependencies stay out of users' modules.
 	root := readModFile(t, "go.mod")
-	shared := map[string]bool{"github.com/jackc/pgx/v5": true, "github.com/google/uuid": true, model.RuntimeModule: true}
+	// pgx's pool needs golang.org/x/sync too, which the CLI renders with.
+	shared := map[string]bool{"github.com/jackc/pgx/v5": true, "github.com/google/uuid": true, "golang.org/x/sync": true, model.RuntimeModule: true}
 	cli := map[string]bool{root.Module.Mod.Path: true}
 	for _, r := range root.Require {
 		if !r.Indirect && !shared[r.Mod.Path] {

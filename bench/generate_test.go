@@ -38,22 +38,22 @@ func example(b *testing.B) (*load.Module, *config.Config) {
 }
 
 // BenchmarkGenerate is what projgen generate and check do before writing:
-// one packages.Load of the five aggregates, the model, and rendering every
-// file.
+// one packages.Load of the five aggregates, the model, rendering every
+// file, and the plan.
 func BenchmarkGenerate(b *testing.B) {
 	mod, cfg := example(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := generator.Generate(ctx, mod, cfg, generator.Options{}); err != nil {
+		if _, err := generator.Generate(ctx, generator.Request{Module: mod, Config: cfg}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkBuild is projgen's own work, with the packages loaded once:
-// scanning the module, replaying the migrations, the model, and rendering
-// every Go and SQL file.
+// scanning the module, replaying the migrations, the model, rendering
+// every Go and SQL file, and comparing them with the disk.
 func BenchmarkBuild(b *testing.B) {
 	mod, cfg := example(b)
 	pkgs, err := generator.Load(context.Background(), mod, generator.Aggregates(cfg))
@@ -62,7 +62,7 @@ func BenchmarkBuild(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := generator.Build(mod, cfg, pkgs, generator.Options{}, false); err != nil {
+		if _, err := generator.Generate(context.Background(), generator.Request{Module: mod, Config: cfg, Packages: pkgs}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -40,12 +40,13 @@ written are never rewritten.`,
 			if err != nil {
 				return err
 			}
-			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: allowDestructive, AcceptEdited: opts.force})
+			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
+				Options: generator.Options{AllowDestructive: allowDestructive, Force: opts.force}})
 			if err != nil {
 				return err
 			}
 			header := fmt.Sprintf("projgen: %s from %s", count(len(cfg.Projections), "projection"), config.FileName)
-			return writeAndVerify(c.Context(), build, stdio, mod, res, opts, start, header)
+			return writeAndVerify(c.Context(), output{build: build, stdio: stdio, header: header, start: start}, res, opts)
 		},
 	}
 	c.Flags().BoolVar(&opts.noTest, "no-test", false, "do not run go test on the generated packages")
@@ -98,14 +99,12 @@ drift but an error: check exits 2 and says what to do.`,
 			}
 			// Plan destructive migrations too: that one is needed is drift;
 			// generate refuses to write it without --allow-destructive.
-			res, err := generator.Generate(c.Context(), mod, cfg, generator.Options{AllowDestructive: true})
+			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
+				Options: generator.Options{AllowDestructive: true}})
 			if err != nil {
 				return err
 			}
-			plan, err := write.NewPlan(mod.Dir, res.Output.Files, res.Orphans, write.Options{})
-			if err != nil {
-				return err
-			}
+			plan := res.Plan
 			differ := len(plan.Changes) - plan.Count(write.Unchanged)
 			if differ == 0 {
 				// Up to date is not enough: the generated packages must build,

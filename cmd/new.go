@@ -170,7 +170,8 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	res, err := generator.Build(mod, cfg, pkgs, generator.Options{AllowDestructive: f.allowDestructive, AcceptEdited: f.write.force}, true)
+	res, err := generator.Generate(ctx, generator.Request{Module: mod, Config: cfg, Packages: pkgs,
+		Options: generator.Options{AllowDestructive: f.allowDestructive, Force: f.write.force, WithConfig: true}})
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 		header += fmt.Sprintf("\n  ignored   %s: %s; to project it: %s", ig.Event, ig.Reason, ig.Project)
 	}
 	f.write.next = proj.Name
-	return writeAndVerify(ctx, build, stdio, mod, res, f.write, start, header)
+	return writeAndVerify(ctx, output{build: build, stdio: stdio, header: header, start: start}, res, f.write)
 }
 
 // prepareNew reads what both ways of projgen new start from: the module,

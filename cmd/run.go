@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/projgen/projgen/generator"
-	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
+	"github.com/projgen/projgen/generator/render"
 	"github.com/projgen/projgen/generator/verify"
 	"github.com/projgen/projgen/generator/write"
 )
@@ -31,37 +31,33 @@ type writeOptions struct {
 	next string
 }
 
-// writeAndVerify writes a run's files, all or none, makes go.mod require
-// what they import, checks gofmt and runs go test on the packages written,
-// and prints a summary.
-func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module, res *generator.Result, opts writeOptions, start time.Time, header string) error {
-	plan, err := write.NewPlan(mod.Dir, res.Output.Files, res.Orphans, write.Options{Force: opts.force})
-	if err != nil {
-		return err
-	}
+// output is where a command reports the run it writes, and how.
+type output struct {
+	// build is projgen's own build, whose versions go.mod requires.
+	build Build
+	stdio IO
+	// header is the summary's first line.
+	header string
+	// start is when the command began, for the time it took.
+	start time.Time
+}
+
+// writeAndVerify applies a run's plan, all or none, makes go.mod require
+// what the files import, checks gofmt on the files it writes and runs go
+// test on their packages, and prints a summary.
+func writeAndVerify(ctx context.Context, out output, res *generator.Result, opts writeOptions) error {
+	plan := res.Plan
 	if err := plan.Err(); err != nil {
 		return err
 	}
-	unformatted, err := verify.Gofmt(res.Output.Files)
+	unformatted, err := verify.Gofmt(written(plan))
 	if err != nil {
 		return err
 	}
 	if len(unformatted) > 0 {
 		return fmt.Errorf("generated files are not gofmt-clean: %s; this is a bug in projgen, please report it", strings.Join(unformatted, ", "))
 	}
-	// The runtime at the version this projgen was built with, the other
-	// modules at the versions of projgen's go.mod.
-	known := verify.Versions(build.GoMod)
-	known[model.RuntimeModule] = runtimeVersion(debug.ReadBuildInfo())
-	// Sources for other stores are released with the runtime, at its version.
-	known[model.GoesSourceModule] = known[model.RuntimeModule]
-	known[model.HallgrenSourceModule] = known[model.RuntimeModule]
-	known[model.JetStreamSourceModule] = known[model.RuntimeModule]
-	// The runner main's -migrate tool, at the version the model pins.
-	known[model.MigrateModule] = model.MigrateVersion
-	known[model.GooseModule] = model.GooseVersion
-	goModPath := filepath.Join(mod.Dir, "go.mod")
-	reqs, err := verify.Plan(goModPath, mod.GoMod, res.Model.Imports, known)
+	reqs, err := verify.Plan(filepath.Join(res.Module.Dir, "go.mod"), res.Module.GoMod, res.Model.Imports, knownVersions(out.build))
 	if err != nil {
 		return err
 	}
@@ -73,23 +69,58 @@ func writeAndVerify(ctx context.Context, build Build, stdio IO, mod *load.Module
 	if err := plan.Apply(); err != nil {
 		return err
 	}
-	if err := finish(ctx, stdio, mod, res, plan, reqs, opts, header); err != nil {
+	if err := finish(ctx, out, res, reqs, opts); err != nil {
 		if ctx.Err() != nil {
 			return &interruptedAfterWrite{written: plan.Count(write.Create) + plan.Count(write.Update) + plan.Count(write.Delete)}
 		}
 		return err
 	}
-	written := plan.Count(write.Create) + plan.Count(write.Update)
+	wrote := plan.Count(write.Create) + plan.Count(write.Update)
 	deleted := ""
 	if n := plan.Count(write.Delete); n > 0 {
 		deleted = fmt.Sprintf(", %d deleted", n)
 	}
-	fmt.Fprintf(stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
-		time.Since(start).Seconds(), count(written, "file"), deleted, plan.Count(write.Unchanged))
+	fmt.Fprintf(out.stdio.Out, "done in %.1fs: %s written%s, %d unchanged\n",
+		time.Since(out.start).Seconds(), count(wrote, "file"), deleted, plan.Count(write.Unchanged))
 	if opts.next != "" {
-		printNextSteps(stdio.Out, res.Model, opts.next, relativeDir(mod.Dir))
+		printNextSteps(out.stdio.Out, res.Model, opts.next, relativeDir(res.Module.Dir))
 	}
 	return nil
+}
+
+// written returns the files the plan creates or updates: the only ones
+// whose formatting can have changed.
+func written(plan *write.Plan) []render.File {
+	var files []render.File
+	for _, c := range plan.Changes {
+		if c.Status == write.Create || c.Status == write.Update {
+			files = append(files, c.File)
+		}
+	}
+	return files
+}
+
+// knownVersions returns the versions of the modules generated code may
+// import: the runtime at the version this projgen was built with, the
+// other modules at the versions of projgen's go.mod.
+func knownVersions(build Build) map[string]string {
+	known := verify.Versions(build.GoMod)
+	known[model.RuntimeModule] = runtimeVersion(debug.ReadBuildInfo())
+	// Sources for other stores are released with the runtime, at its version.
+	known[model.GoesSourceModule] = known[model.RuntimeModule]
+	known[model.HallgrenSourceModule] = known[model.RuntimeModule]
+	known[model.JetStreamSourceModule] = known[model.RuntimeModule]
+	// The runner main's -migrate tool, at the version the model pins.
+	known[model.MigrateModule] = model.MigrateVersion
+	known[model.GooseModule] = model.GooseVersion
+	return known
+}
+
+// needsRequire reports whether go.mod and go.sum may need more: when the
+// plan writes or deletes a file, or go.mod lacks a module the generated
+// code imports.
+func needsRequire(plan *write.Plan, reqs *verify.Requirements) bool {
+	return len(reqs.Missing) > 0 || plan.Count(write.Unchanged) < len(plan.Changes)
 }
 
 // interruptedAfterWrite reports an interrupt that came once the files
@@ -105,23 +136,30 @@ func (e *interruptedAfterWrite) Error() string {
 
 // finish does what follows the writes: go.mod's requirements, gofmt's
 // report and go test.
-func finish(ctx context.Context, stdio IO, mod *load.Module, res *generator.Result, plan *write.Plan, reqs *verify.Requirements, opts writeOptions, header string) error {
-	fmt.Fprintln(stdio.Out, header)
+func finish(ctx context.Context, out output, res *generator.Result, reqs *verify.Requirements, opts writeOptions) error {
+	stdio, mod, plan := out.stdio, res.Module, res.Plan
+	fmt.Fprintln(stdio.Out, out.header)
 	if !opts.listed {
 		listChanges(stdio, plan)
 	}
-	changed, err := reqs.Require(ctx, mod.Dir, goDirs(mod.Dir, res))
-	if err != nil {
-		return err
+	// With no file to write and no module to require, go.mod and go.sum
+	// stay as the last run left them, and go list over every package
+	// would find nothing to add: skip it. go test below still builds the
+	// packages, and names a go.sum line an interrupted run left out.
+	var changed []string
+	if needsRequire(plan, reqs) {
+		var err error
+		if changed, err = reqs.Require(ctx, mod.Dir, goDirs(mod.Dir, res)); err != nil {
+			return err
+		}
 	}
 	for _, c := range changed {
 		fmt.Fprintln(stdio.Out, c)
 	}
-	for _, e := range res.Model.Unprojected {
-		fmt.Fprintf(stdio.Err, "projgen: note: %s.%s (%s) is an event no projection lists; add it to projgen.yaml, with op: ignore if it is left out on purpose\n",
-			e.PackageName, e.Name, e.Pos)
+	for _, n := range res.Notes {
+		fmt.Fprintf(stdio.Err, "projgen: note: %s\n", n)
 	}
-	fmt.Fprintf(stdio.Out, "gofmt: ok (%d Go files)\n", countGo(res))
+	fmt.Fprintf(stdio.Out, "gofmt: ok (%s)\n", describeGofmt(countGo(written(plan)), countGo(res.Output.Files)))
 	tested := "not run (--no-test)"
 	dirs := changedPackages(plan)
 	if len(dirs) == 0 {
@@ -179,14 +217,24 @@ func listChanges(stdio IO, plan *write.Plan) {
 	}
 }
 
-func countGo(res *generator.Result) int {
+// countGo counts the Go files of files.
+func countGo(files []render.File) int {
 	n := 0
-	for _, f := range res.Output.Files {
+	for _, f := range files {
 		if strings.HasSuffix(f.Path, ".go") {
 			n++
 		}
 	}
 	return n
+}
+
+// describeGofmt says which Go files gofmt checked: those written, of all
+// rendered, since the others are the same bytes as on disk.
+func describeGofmt(written, all int) string {
+	if written == all {
+		return count(all, "Go file")
+	}
+	return fmt.Sprintf("%s written, %d unchanged", count(written, "Go file"), all-written)
 }
 
 // changedPackages returns the package directories whose files changed; a

@@ -96,18 +96,15 @@ func (s *session) preview(ch model.Choices) (*draft, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	res, err := generator.Build(s.mod, &cfg, s.pkgs, generator.Options{AllowDestructive: s.f.allowDestructive, AcceptEdited: s.f.write.force}, true)
+	res, err := generator.Generate(s.ctx, generator.Request{Module: s.mod, Config: &cfg, Packages: s.pkgs,
+		Options: generator.Options{AllowDestructive: s.f.allowDestructive, Force: s.f.write.force, WithConfig: true}})
 	if err != nil {
 		return nil, err
 	}
-	plan, err := write.NewPlan(s.mod.Dir, res.Output.Files, res.Orphans, write.Options{Force: s.f.write.force})
-	if err != nil {
+	if err := res.Plan.Err(); err != nil {
 		return nil, err
 	}
-	if err := plan.Err(); err != nil {
-		return nil, err
-	}
-	return &draft{proj: proj, ignored: ignored, rerun: rerun, res: res, plan: plan}, nil
+	return &draft{proj: proj, ignored: ignored, rerun: rerun, res: res, plan: res.Plan}, nil
 }
 
 // check is a survey validator: the answer, applied to a copy of the
@@ -289,12 +286,13 @@ func (s *session) existing(build Build, stdio IO, dir string, start time.Time) (
 		s.ch.Name = uniqueName(s.cfg, model.DefaultName(pkg))
 		return false, nil
 	}
-	res, err := generator.Build(s.mod, s.cfg, s.pkgs, generator.Options{AcceptEdited: s.f.write.force}, true)
+	res, err := generator.Generate(s.ctx, generator.Request{Module: s.mod, Config: s.cfg, Packages: s.pkgs,
+		Options: generator.Options{Force: s.f.write.force, WithConfig: true}})
 	if err != nil {
 		return true, err
 	}
 	fmt.Fprintf(stdio.Out, "Equivalent command: projgen generate%s\n", dirFlag(dir))
-	return true, writeAndVerify(s.ctx, build, stdio, s.mod, res, s.f.write, start, "projgen: projection "+name+" regenerated")
+	return true, writeAndVerify(s.ctx, output{build: build, stdio: stdio, header: "projgen: projection " + name + " regenerated", start: start}, res, s.f.write)
 }
 
 // askPattern asks for the pattern first, since it decides which events a
@@ -816,8 +814,8 @@ func (s *session) confirm(build Build, stdio IO, dir string, start time.Time) er
 	}
 	s.f.write.listed = true
 	s.f.write.next = d.proj.Name
-	return writeAndVerify(s.ctx, build, stdio, s.mod, d.res, s.f.write, start,
-		fmt.Sprintf("projgen: %s %s: table %s, in %s/", verb, d.proj.Name, d.proj.Table, d.proj.Dir))
+	header := fmt.Sprintf("projgen: %s %s: table %s, in %s/", verb, d.proj.Name, d.proj.Table, d.proj.Dir)
+	return writeAndVerify(s.ctx, output{build: build, stdio: stdio, header: header, start: start}, d.res, s.f.write)
 }
 
 // cloneChoices copies ch deeply, so that a validator's trial answer does

@@ -1,28 +1,53 @@
 // Package generator runs projgen's pipeline, one stage after the other:
-// config → load → model → render. The CLI then writes the result (package
-// write) and checks it (package verify). No stage knows of the CLI.
+// config → load → model → render → plan, behind one entry point,
+// Generate, that every command calls. The CLI then applies the plan
+// (package write) and checks the result (package verify). No stage knows
+// of the CLI.
 package generator
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
 	"github.com/projgen/projgen/generator/render"
+	"github.com/projgen/projgen/generator/write"
 )
 
 // Options are the settings of one run.
 type Options struct {
 	// AllowDestructive permits migrations that drop or change columns.
 	AllowDestructive bool
-	// AcceptEdited accepts migrations that differ from projgen.sum.
-	AcceptEdited bool
+	// Force accepts migrations that differ from projgen.sum, and plans to
+	// overwrite files at generated paths that projgen does not own.
+	Force bool
+	// WithConfig renders projgen.yaml too, and the runner main, which is
+	// written only when it does not exist: what projgen new writes.
+	WithConfig bool
+}
+
+// Request is what one run generates from.
+type Request struct {
+	// Module is the module, as load.ReadModule reads it.
+	Module *load.Module
+	// Config is projgen.yaml, with the projection projgen new adds, if any.
+	Config *config.Config
+	// Packages are aggregate packages loaded already, by import path, as
+	// projgen new loads them to make its projection; the run loads the
+	// others the config names, with one packages.Load.
+	Packages map[string]*load.Package
+	// Options are the run's settings.
+	Options Options
 }
 
 // Result is everything one run computed.
 type Result struct {
+	// Module is the module generated for.
+	Module *load.Module
 	// Model is the module's model.
 	Model *model.Module
 	// Output is the rendered files.
@@ -31,6 +56,13 @@ type Result struct {
 	// generates, because their projection is gone; slash-separated,
 	// relative to the module root, sorted.
 	Orphans []string
+	// Plan is what writing Output changes on disk: every file created,
+	// updated, deleted, unchanged, or in conflict (Plan.Err), which
+	// check reports as drift and the others refuse to write.
+	Plan *write.Plan
+	// Notes are what the user should know but that does not stop the
+	// run, each a sentence that says what to do.
+	Notes []string
 }
 
 // Aggregates returns the import paths of every aggregate of cfg, and of
@@ -58,10 +90,50 @@ func Load(ctx context.Context, mod *load.Module, paths []string) (map[string]*lo
 	return out, nil
 }
 
-// Build computes the model of cfg over the loaded packages and what is on
-// disk: the migrations, and projgen's files. It renders every file,
-// including projgen.yaml when withConfig is set.
-func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options, withConfig bool) (*Result, error) {
+// Generate runs the pipeline for req: it loads the aggregates req lacks,
+// builds the model over them and what is on disk (the migrations and
+// projgen's files), renders every file, and plans their writes. Every
+// command runs it: generate writes the plan, check shows it as a diff,
+// and new and its wizard after adding a projection to the config.
+func Generate(ctx context.Context, req Request) (*Result, error) {
+	pkgs, err := loadMissing(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := build(req.Module, req.Config, pkgs, req.Options)
+	if err != nil {
+		return nil, err
+	}
+	res.Plan, err = write.NewPlan(req.Module.Dir, res.Output.Files, res.Orphans, write.Options{Force: req.Options.Force})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// loadMissing returns req's packages with the aggregates of its config
+// that it lacks loaded.
+func loadMissing(ctx context.Context, req Request) (map[string]*load.Package, error) {
+	var missing []string
+	for _, p := range Aggregates(req.Config) {
+		if req.Packages[p] == nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return req.Packages, nil
+	}
+	loaded, err := Load(ctx, req.Module, missing)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(loaded, req.Packages)
+	return loaded, nil
+}
+
+// build computes the model of cfg over the loaded packages and what is on
+// disk, and renders every file.
+func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options) (*Result, error) {
 	scan, err := load.ScanModule(mod.Dir)
 	if err != nil {
 		return nil, err
@@ -81,17 +153,16 @@ func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 		Packages:         pkgs,
 		Migrations:       migrations,
 		AllowDestructive: opts.AllowDestructive,
-		AcceptEdited:     opts.AcceptEdited,
+		AcceptEdited:     opts.Force,
 	})
 	if err != nil {
 		return nil, err
 	}
-	var out *render.Output
-	if withConfig {
-		out, err = render.Render(m, cfg)
-	} else {
-		out, err = render.Render(m, nil)
+	var withConfig *config.Config
+	if opts.WithConfig {
+		withConfig = cfg
 	}
+	out, err := render.Render(m, withConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -99,20 +170,15 @@ func Build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	for _, f := range out.Files {
 		rendered[f.Path] = true
 	}
-	res := &Result{Model: m, Output: out}
+	res := &Result{Module: mod, Model: m, Output: out}
 	for _, g := range scan.Generated {
 		if !rendered[g] {
 			res.Orphans = append(res.Orphans, g)
 		}
 	}
-	return res, nil
-}
-
-// Generate runs the whole pipeline for cfg: load, then Build.
-func Generate(ctx context.Context, mod *load.Module, cfg *config.Config, opts Options) (*Result, error) {
-	pkgs, err := Load(ctx, mod, Aggregates(cfg))
-	if err != nil {
-		return nil, err
+	for _, e := range m.Unprojected {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s.%s (%s) is an event no projection lists; add it to projgen.yaml, with op: ignore if it is left out on purpose",
+			e.PackageName, e.Name, e.Pos))
 	}
-	return Build(mod, cfg, pkgs, opts, false)
+	return res, nil
 }

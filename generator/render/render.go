@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	goruntime "runtime"
 	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
-	"golang.org/x/tools/imports"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
@@ -83,29 +84,12 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 	pkgs := map[string]bool{}
 	for _, p := range m.Projections {
 		pkgs[p.Package.Dir] = true
-		steps := []struct {
-			file string
-			gen  func(*model.Projection) *jen.File
-		}{
-			{p.Files.ReadModel, r.readModel},
-			{p.Files.Projection, r.projection},
-			{p.Files.Postgres, r.postgres},
-			{p.Files.Mock, r.mock},
-			{p.Files.Test, r.projectionTest},
-			{p.Files.PostgresTest, r.postgresTest},
-			{p.Files.Fold, r.fold},
-		}
-		for _, s := range steps {
-			f := s.gen(p)
-			if r.err != nil {
-				return nil, fmt.Errorf("render %s: %w", s.file, r.err)
-			}
-			data, err := goSource(f)
-			if err := add(s.file, Generated, data, err); err != nil {
-				return nil, err
-			}
-		}
 	}
+	projected, err := renderProjections(m, sql)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, projected...)
 	// The registry stays when the last projection goes, empty, so that
 	// the runner main that imports it still builds.
 	reg := m.Registry
@@ -172,6 +156,58 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 	return out, nil
 }
 
+// renderProjections renders the Go files of every projection, the
+// projections in parallel, at most GOMAXPROCS at once: each is rendered
+// and formatted apart from the others, by a renderer of its own. The files
+// come back in the projections' order, so that the output does not depend
+// on which finished first.
+func renderProjections(m *model.Module, sql *sqlTemplates) ([]File, error) {
+	files := make([][]File, len(m.Projections))
+	var g errgroup.Group
+	g.SetLimit(goruntime.GOMAXPROCS(0))
+	for i, p := range m.Projections {
+		g.Go(func() error {
+			var err error
+			files[i], err = (&renderer{m: m, sql: sql}).projectionFiles(p)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(files...), nil
+}
+
+// projectionFiles renders the Go files of projection p: its read model,
+// projection, Postgres read model, mock, tests and fold read model.
+func (r *renderer) projectionFiles(p *model.Projection) ([]File, error) {
+	steps := []struct {
+		file string
+		gen  func(*model.Projection) *jen.File
+	}{
+		{p.Files.ReadModel, r.readModel},
+		{p.Files.Projection, r.projection},
+		{p.Files.Postgres, r.postgres},
+		{p.Files.Mock, r.mock},
+		{p.Files.Test, r.projectionTest},
+		{p.Files.PostgresTest, r.postgresTest},
+		{p.Files.Fold, r.fold},
+	}
+	files := make([]File, 0, len(steps))
+	for _, s := range steps {
+		f := s.gen(p)
+		if r.err != nil {
+			return nil, fmt.Errorf("render %s: %w", s.file, r.err)
+		}
+		data, err := goSource(f)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", s.file, err)
+		}
+		files = append(files, File{Path: s.file, Data: data, Kind: Generated})
+	}
+	return files, nil
+}
+
 type renderer struct {
 	m   *model.Module
 	sql *sqlTemplates
@@ -193,13 +229,70 @@ func (r *renderer) newFile(pkg model.GoPackage, p *model.Projection) *jen.File {
 }
 
 // goSource renders a jennifer file, which jennifer formats with go/format,
-// then groups its imports as goimports does: the standard library first.
+// once, then groups its imports as goimports does: the standard library
+// first.
 func goSource(f *jen.File) ([]byte, error) {
 	var b bytes.Buffer
 	if err := f.Render(&b); err != nil {
 		return nil, err
 	}
-	return imports.Process("", b.Bytes(), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, FormatOnly: true})
+	return groupImports(b.Bytes()), nil
+}
+
+// importBlock starts and ends the import declaration jennifer writes for
+// more than one import: one sorted block, an import per line.
+const (
+	importStart = "\nimport (\n"
+	importEnd   = "\n)\n"
+)
+
+// groupImports moves the standard library's imports of src, formatted
+// source as jennifer writes it, into a group of their own before the
+// others, as goimports does. Each group stays sorted, as gofmt sorts it,
+// so the source stays formatted without formatting it again.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte(importStart))
+	if start < 0 {
+		return src
+	}
+	body := start + len(importStart)
+	n := bytes.Index(src[body:], []byte(importEnd))
+	if n < 0 {
+		return src
+	}
+	var std, others []string
+	for _, line := range strings.Split(string(src[body:body+n]), "\n") {
+		if line == "" {
+			continue
+		}
+		if isStandard(line) {
+			std = append(std, line)
+		} else {
+			others = append(others, line)
+		}
+	}
+	if len(std) == 0 || len(others) == 0 {
+		return src
+	}
+	var out bytes.Buffer
+	out.Grow(len(src) + 1)
+	out.Write(src[:body])
+	out.WriteString(strings.Join(std, "\n") + "\n\n" + strings.Join(others, "\n"))
+	out.Write(src[body+n:])
+	return out.Bytes()
+}
+
+// isStandard reports whether an import line, such as `\tname "path"`,
+// imports a package of the standard library: one whose path's first
+// element has no dot.
+func isStandard(line string) bool {
+	_, quoted, ok := strings.Cut(line, `"`)
+	if !ok {
+		return false
+	}
+	path, _, _ := strings.Cut(quoted, `"`)
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
 }
 
 // eventType is the event's Go type, qualified when it lives in another
