@@ -97,7 +97,7 @@ func (s *session) preview(ch model.Choices) (*draft, error) {
 		return nil, err
 	}
 	res, err := generator.Generate(s.ctx, generator.Request{Module: s.mod, Config: &cfg, Packages: s.pkgs,
-		Options: generator.Options{AllowDestructive: s.f.allowDestructive, Force: s.f.write.force, WithConfig: true}})
+		Options: generator.Options{AllowDestructive: s.f.allowDestructive, Force: s.f.write.force, WithConfig: true, Only: proj.Name}})
 	if err != nil {
 		return nil, err
 	}

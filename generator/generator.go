@@ -7,9 +7,14 @@ package generator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
@@ -28,6 +33,12 @@ type Options struct {
 	// WithConfig renders projgen.yaml too, and the runner main, which is
 	// written only when it does not exist: what projgen new writes.
 	WithConfig bool
+	// Only, when set, as projgen new sets it to the projection it adds,
+	// renders the Go files of that projection alone, and of those whose
+	// migration directory gets a new migration; the others' files are
+	// taken as they are on disk, where they all are, so that adding
+	// projections one at a time costs each time the same.
+	Only string
 }
 
 // Request is what one run generates from.
@@ -131,6 +142,54 @@ func loadMissing(ctx context.Context, req Request) (map[string]*load.Package, er
 	return loaded, nil
 }
 
+// keptFiles returns, by projection name, the Go files on disk of the
+// projections that a run rendering only the projection only need not
+// render: every other one whose files are all on disk and whose
+// migration directory gets no new migration. It returns none when only
+// is empty.
+func keptFiles(root string, m *model.Module, only string) (map[string][]render.File, error) {
+	if only == "" {
+		return nil, nil
+	}
+	migrating := map[string]bool{}
+	for _, md := range m.MigrationDirs {
+		if len(md.New) > 0 {
+			migrating[md.Dir] = true
+		}
+	}
+	kept := map[string][]render.File{}
+	for _, p := range m.Projections {
+		if p.Name == only || migrating[p.MigrationDir] {
+			continue
+		}
+		files, err := onDisk(root, p.Files.All())
+		if err != nil {
+			return nil, err
+		}
+		if files != nil {
+			kept[p.Name] = files
+		}
+	}
+	return kept, nil
+}
+
+// onDisk returns the files at paths, relative to root, as generated files,
+// or nil when one of them is missing.
+func onDisk(root string, paths []string) ([]render.File, error) {
+	files := make([]render.File, 0, len(paths))
+	for _, p := range paths {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		files = append(files, render.File{Path: p, Data: data, Kind: render.Generated})
+	}
+	return files, nil
+}
+
 // build computes the model of cfg over the loaded packages and what is on
 // disk, and renders every file.
 func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options) (*Result, error) {
@@ -158,14 +217,26 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	if err != nil {
 		return nil, err
 	}
-	var withConfig *config.Config
+	ropts := render.Options{}
 	if opts.WithConfig {
-		withConfig = cfg
+		ropts.Config = cfg
 	}
-	out, err := render.Render(m, withConfig)
+	kept, err := keptFiles(mod.Dir, m, opts.Only)
 	if err != nil {
 		return nil, err
 	}
+	ropts.Skip = map[string]bool{}
+	for name := range kept {
+		ropts.Skip[name] = true
+	}
+	out, err := render.Render(m, ropts)
+	if err != nil {
+		return nil, err
+	}
+	for _, files := range kept {
+		out.Files = append(out.Files, files...)
+	}
+	slices.SortFunc(out.Files, func(a, b render.File) int { return strings.Compare(a.Path, b.Path) })
 	rendered := map[string]bool{}
 	for _, f := range out.Files {
 		rendered[f.Path] = true

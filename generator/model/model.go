@@ -124,6 +124,11 @@ type Files struct {
 	Fold string
 }
 
+// All returns the files, in the order above.
+func (f Files) All() []string {
+	return []string{f.ReadModel, f.Projection, f.Postgres, f.Mock, f.Test, f.PostgresTest, f.Fold}
+}
+
 // Method is one read-model method: the event it applies and what it does.
 type Method struct {
 	// Name is the method name.

@@ -61,12 +61,23 @@ type Output struct {
 	Packages []string
 }
 
+// Options say what Render renders beyond the module's generated files.
+type Options struct {
+	// Config, when set, as projgen new sets it, is rendered as
+	// projgen.yaml, with the runner's main, which is written only when it
+	// does not exist.
+	Config *config.Config
+	// Skip names the projections whose Go files are not rendered: the
+	// caller has them already.
+	Skip map[string]bool
+}
+
 // Render renders the module's files: for each projection its read model,
-// projection, Postgres read model, mock and tests; the registry; the new
-// migrations and the checksum files. Given cfg, as projgen new does, it
-// also renders projgen.yaml, and the runner's main, which is written only
-// when it does not exist.
-func Render(m *model.Module, cfg *config.Config) (*Output, error) {
+// projection, Postgres read model, mock and tests, but for those opts
+// skips; the registry; the new migrations and the checksum files; and
+// projgen.yaml and the runner's main when opts has a config.
+func Render(m *model.Module, opts Options) (*Output, error) {
+	cfg := opts.Config
 	r := &renderer{m: m}
 	sql, err := newSQL()
 	if err != nil {
@@ -85,7 +96,7 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 	for _, p := range m.Projections {
 		pkgs[p.Package.Dir] = true
 	}
-	projected, err := renderProjections(m, sql)
+	projected, err := renderProjections(m, sql, opts.Skip)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +167,20 @@ func Render(m *model.Module, cfg *config.Config) (*Output, error) {
 	return out, nil
 }
 
-// renderProjections renders the Go files of every projection, the
+// renderProjections renders the Go files of every projection but those of
+// skip, the
 // projections in parallel, at most GOMAXPROCS at once: each is rendered
 // and formatted apart from the others, by a renderer of its own. The files
 // come back in the projections' order, so that the output does not depend
 // on which finished first.
-func renderProjections(m *model.Module, sql *sqlTemplates) ([]File, error) {
+func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool) ([]File, error) {
 	files := make([][]File, len(m.Projections))
 	var g errgroup.Group
 	g.SetLimit(goruntime.GOMAXPROCS(0))
 	for i, p := range m.Projections {
+		if skip[p.Name] {
+			continue
+		}
 		g.Go(func() error {
 			var err error
 			files[i], err = (&renderer{m: m, sql: sql}).projectionFiles(p)
