@@ -102,7 +102,6 @@ func TestGenerationScale(t *testing.T) {
 	}
 	for _, n := range sizes {
 		s := newSynthetic(t, root, projgen, n)
-		floorCmd := func() []string { return []string{self} }
 		measure := func(what string, prepare func() string, args ...string) {
 			var cmd, base []sample
 			floorEnv := []string{floorEnv + "=" + strings.Join(s.packages, ",")}
@@ -110,8 +109,8 @@ func TestGenerationScale(t *testing.T) {
 				dir := prepare()
 				// The first go list in a directory does more than the
 				// next ones: both start warm.
-				run(t, dir, floorEnv, floorCmd()...)
-				base = append(base, run(t, dir, floorEnv, floorCmd()...))
+				run(t, dir, floorEnv, self)
+				base = append(base, run(t, dir, floorEnv, self))
 				cmd = append(cmd, run(t, dir, nil, append([]string{projgen}, args...)...))
 			}
 			c, f := medianSample(cmd), medianSample(base)

@@ -143,10 +143,9 @@ func loadMissing(ctx context.Context, req Request) (map[string]*load.Package, er
 }
 
 // keptFiles returns, by projection name, the Go files on disk of the
-// projections that a run rendering only the projection only need not
-// render: every other one whose files are all on disk and whose
-// migration directory gets no new migration. It returns none when only
-// is empty.
+// projections a run for only (Options.Only) takes as they are: every
+// projection but only whose files are all on disk and whose migration
+// directory gets no new migration. It returns none when only is empty.
 func keptFiles(root string, m *model.Module, only string) (map[string][]render.File, error) {
 	if only == "" {
 		return nil, nil

@@ -149,10 +149,8 @@ func (r *Runner) foldPass(ctx context.Context, reg Registration, rows *FoldRows,
 		folded += len(d.page.Events)
 		through = d.page.Through
 	}
-	if err := ctx.Err(); err != nil {
-		return folded, through, err
-	}
-	return folded, through, nil
+	// The pages end early only when ctx is done.
+	return folded, through, ctx.Err()
 }
 
 // decodedPage is a page of events with their payloads decoded, or the

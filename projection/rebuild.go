@@ -114,8 +114,12 @@ func (r *Runner) rebuild(ctx context.Context, reg Registration) error {
 func (r *Runner) replayTail(ctx context.Context, conn *pgxpool.Conn, reg Registration, shadow string) error {
 	tracking := pgx.Identifier{shadow, "projgen_tracking"}.Sanitize()
 	var position int64
-	if err := conn.QueryRow(ctx, `SELECT position FROM `+tracking+` WHERE name = $1`, reg.Name).Scan(&position); err != nil {
+	err := conn.QueryRow(ctx, `SELECT position FROM `+tracking+` WHERE name = $1`, reg.Name).Scan(&position)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return r.replay(ctx, reg, shadow)
+	}
+	if err != nil {
+		return fmt.Errorf("read the rebuild's position: %w", err)
 	}
 	page, err := r.Source.Read(ctx, position, reg.Topics, 1)
 	if err != nil {

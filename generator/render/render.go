@@ -168,11 +168,10 @@ func Render(m *model.Module, opts Options) (*Output, error) {
 }
 
 // renderProjections renders the Go files of every projection but those of
-// skip, the
-// projections in parallel, at most GOMAXPROCS at once: each is rendered
-// and formatted apart from the others, by a renderer of its own. The files
-// come back in the projections' order, so that the output does not depend
-// on which finished first.
+// skip, the projections in parallel, at most GOMAXPROCS at once: each is
+// rendered and formatted apart from the others, by a renderer of its own.
+// The files come back in the projections' order, so that the output does
+// not depend on which finished first.
 func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool) ([]File, error) {
 	files := make([][]File, len(m.Projections))
 	var g errgroup.Group
