@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/projgen/projgen/cmd"
+	"github.com/projgen/projgen/generator/cache"
 )
 
 // goMod is projgen's own go.mod: the versions of the modules it adds to
@@ -28,7 +30,11 @@ func main() {
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cmd.Execute(ctx, cmd.Build{GoMod: goMod}, os.Args[1:], cmd.IO{
+	renderCache, err := cache.Default()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "projgen: warning:", err)
+	}
+	return cmd.Execute(ctx, cmd.Build{GoMod: goMod, Cache: renderCache}, os.Args[1:], cmd.IO{
 		In:       os.Stdin,
 		Out:      os.Stdout,
 		Err:      os.Stderr,

@@ -30,6 +30,9 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Scripts share one projgen cache, as a user's runs do: what one
+	// script's run records, the next may keep.
+	projgenCache := t.TempDir()
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -42,6 +45,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("PROJGEN_TEST_DATABASE_URL", databaseURL())
 			env.Setenv("PROJGEN_REQUIRE_DB", os.Getenv("PROJGEN_REQUIRE_DB"))
+			env.Setenv("PROJGEN_CACHE", projgenCache)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

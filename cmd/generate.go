@@ -41,7 +41,7 @@ written are never rewritten.`,
 				return err
 			}
 			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
-				Options: generator.Options{AllowDestructive: allowDestructive, Force: opts.force}})
+				Options: generator.Options{AllowDestructive: allowDestructive, Force: opts.force, Cache: build.Cache}})
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func readConfig(dir string) (*load.Module, *config.Config, error) {
 	return mod, cfg, err
 }
 
-func newCheckCmd(stdio IO) *cobra.Command {
+func newCheckCmd(build Build, stdio IO) *cobra.Command {
 	var quiet bool
 	c := &cobra.Command{
 		Use:   "check",
@@ -100,7 +100,7 @@ drift but an error: check exits 2 and says what to do.`,
 			// Plan destructive migrations too: that one is needed is drift;
 			// generate refuses to write it without --allow-destructive.
 			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
-				Options: generator.Options{AllowDestructive: true}})
+				Options: generator.Options{AllowDestructive: true, Cache: build.Cache}})
 			if err != nil {
 				return err
 			}

@@ -171,7 +171,7 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 		return err
 	}
 	res, err := generator.Generate(ctx, generator.Request{Module: mod, Config: cfg, Packages: pkgs,
-		Options: generator.Options{AllowDestructive: f.allowDestructive, Force: f.write.force, WithConfig: true, Only: proj.Name}})
+		Options: generator.Options{AllowDestructive: f.allowDestructive, Force: f.write.force, WithConfig: true, Only: proj.Name, Cache: build.Cache}})
 	if err != nil {
 		return err
 	}

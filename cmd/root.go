@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projgen/projgen/generator/cache"
 	"github.com/projgen/projgen/generator/diag"
 	"github.com/projgen/projgen/generator/model"
 )
@@ -31,6 +32,10 @@ type Build struct {
 	// GoMod is projgen's own go.mod: the versions of the modules it offers
 	// to users' go.mod.
 	GoMod []byte
+	// Cache is where projgen records what it rendered, so that a run keeps
+	// the files of projections whose inputs did not change; nil renders
+	// every projection every time.
+	Cache *cache.Cache
 }
 
 // IO is where a command reads and writes.
@@ -144,7 +149,7 @@ projgen.yaml, so that 'projgen generate' reproduces the same bytes and
 	mustRegister(root, "dir", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return nil, cobra.ShellCompDirectiveFilterDirs
 	})
-	root.AddCommand(newNewCmd(build, stdio), newGenerateCmd(build, stdio), newCheckCmd(stdio), newVersionCmd(stdio))
+	root.AddCommand(newNewCmd(build, stdio), newGenerateCmd(build, stdio), newCheckCmd(build, stdio), newVersionCmd(stdio))
 	for _, c := range root.Commands() {
 		args := c.Args
 		c.Args = func(c *cobra.Command, a []string) error {

@@ -148,8 +148,12 @@ func finish(ctx context.Context, out output, res *generator.Result, reqs *verify
 	// packages, and names a go.sum line an interrupted run left out.
 	var changed []string
 	if needsRequire(plan, reqs) {
+		dirs := changedPackages(plan)
+		if len(dirs) == 0 {
+			dirs = goDirs(mod.Dir, res)
+		}
 		var err error
-		if changed, err = reqs.Require(ctx, mod.Dir, goDirs(mod.Dir, res)); err != nil {
+		if changed, err = reqs.Require(ctx, mod.Dir, dirs); err != nil {
 			return err
 		}
 	}

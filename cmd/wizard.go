@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/projgen/projgen/generator"
+	"github.com/projgen/projgen/generator/cache"
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
@@ -60,6 +61,7 @@ type session struct {
 	mod        *load.Module
 	cfg        *config.Config
 	f          newFlags
+	cache      *cache.Cache
 	offered    []*load.Package
 	pkgs       map[string]*load.Package
 	aggregates []*load.Package
@@ -97,7 +99,7 @@ func (s *session) preview(ch model.Choices) (*draft, error) {
 		return nil, err
 	}
 	res, err := generator.Generate(s.ctx, generator.Request{Module: s.mod, Config: &cfg, Packages: s.pkgs,
-		Options: generator.Options{AllowDestructive: s.f.allowDestructive, Force: s.f.write.force, WithConfig: true, Only: proj.Name}})
+		Options: generator.Options{AllowDestructive: s.f.allowDestructive, Force: s.f.write.force, WithConfig: true, Only: proj.Name, Cache: s.cache}})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +193,7 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 		return &usageError{cmd: "new", err: errors.New("no package of the module has events that projgen finds: " +
 			"write the aggregate's events first (structs in events.go, or types marked " + load.Marker + "), and make its package compile")}
 	}
-	s := &session{wizard: w, ctx: ctx, mod: mod, cfg: cfg, f: f, offered: offered}
+	s := &session{wizard: w, ctx: ctx, mod: mod, cfg: cfg, f: f, cache: build.Cache, offered: offered}
 	aggregate, err := s.chooseAggregate()
 	if err != nil {
 		return err
@@ -287,7 +289,7 @@ func (s *session) existing(build Build, stdio IO, dir string, start time.Time) (
 		return false, nil
 	}
 	res, err := generator.Generate(s.ctx, generator.Request{Module: s.mod, Config: s.cfg, Packages: s.pkgs,
-		Options: generator.Options{Force: s.f.write.force, WithConfig: true}})
+		Options: generator.Options{Force: s.f.write.force, WithConfig: true, Cache: s.cache}})
 	if err != nil {
 		return true, err
 	}

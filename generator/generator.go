@@ -13,9 +13,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/projgen/projgen/generator/cache"
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
@@ -39,6 +43,11 @@ type Options struct {
 	// taken as they are on disk, where they all are, so that adding
 	// projections one at a time costs each time the same.
 	Only string
+	// Cache, when set, records the hashes of the files each projection
+	// renders, so that a later run keeps a projection's files as they are
+	// on disk, without rendering them, when its inputs and the projgen
+	// build are the same and the files on disk are the ones recorded.
+	Cache *cache.Cache
 }
 
 // Request is what one run generates from.
@@ -74,6 +83,12 @@ type Result struct {
 	// Notes are what the user should know but that does not stop the
 	// run, each a sentence that says what to do.
 	Notes []string
+	// Kept are the projections whose Go files the run took as they are on
+	// disk instead of rendering them, by Options.Only or by the cache, in
+	// projgen.yaml order.
+	Kept []string
+
+	onDisk map[string]bool // the paths of the kept files
 }
 
 // Aggregates returns the import paths of every aggregate of cfg, and of
@@ -115,7 +130,7 @@ func Generate(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Plan, err = write.NewPlan(req.Module.Dir, res.Output.Files, res.Orphans, write.Options{Force: req.Options.Force})
+	res.Plan, err = write.NewPlan(req.Module.Dir, res.Output.Files, res.Orphans, write.Options{Force: req.Options.Force, OnDisk: res.onDisk})
 	if err != nil {
 		return nil, err
 	}
@@ -143,33 +158,113 @@ func loadMissing(ctx context.Context, req Request) (map[string]*load.Package, er
 }
 
 // keptFiles returns, by projection name, the Go files on disk of the
-// projections a run for only (Options.Only) takes as they are: every
-// projection but only whose files are all on disk and whose migration
-// directory gets no new migration. It returns none when only is empty.
-func keptFiles(root string, m *model.Module, only string) (map[string][]render.File, error) {
-	if only == "" {
-		return nil, nil
-	}
+// projections the run need not render:
+//   - with opts.Only set, every projection but that one whose files are
+//     all on disk and whose migration directory gets no new migration;
+//   - with opts.Cache set, every projection whose inputs the cache has
+//     seen rendered by this build into exactly the files on disk.
+func keptFiles(root string, m *model.Module, opts Options) (map[string][]render.File, error) {
 	migrating := map[string]bool{}
 	for _, md := range m.MigrationDirs {
 		if len(md.New) > 0 {
 			migrating[md.Dir] = true
 		}
 	}
+	// Reading and hashing the files is most of the work: spread it over
+	// the processors, as rendering is.
+	found := make([][]render.File, len(m.Projections))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range m.Projections {
+		g.Go(func() error {
+			var err error
+			switch {
+			case opts.Only != "" && p.Name != opts.Only && !migrating[p.MigrationDir]:
+				found[i], err = onDisk(root, p.Files.All())
+			case opts.Cache != nil:
+				found[i], err = cached(root, opts.Cache, m, p)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	kept := map[string][]render.File{}
-	for _, p := range m.Projections {
-		if p.Name == only || migrating[p.MigrationDir] {
-			continue
-		}
-		files, err := onDisk(root, p.Files.All())
-		if err != nil {
-			return nil, err
-		}
-		if files != nil {
-			kept[p.Name] = files
+	for i, p := range m.Projections {
+		if found[i] != nil {
+			kept[p.Name] = found[i]
 		}
 	}
 	return kept, nil
+}
+
+// cached returns projection p's files on disk when c records that this
+// build rendered p's inputs into exactly them, and nil otherwise.
+func cached(root string, c *cache.Cache, m *model.Module, p *model.Projection) ([]render.File, error) {
+	inputs, err := render.ProjectionFingerprint(m, p)
+	if err != nil {
+		return nil, nil // not provably the same: render it
+	}
+	sums, ok := c.Get(c.Key(inputs))
+	if !ok || !slices.Equal(sumPaths(sums), p.Files.All()) {
+		return nil, nil
+	}
+	files, err := onDisk(root, p.Files.All())
+	if files == nil || err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		if cache.Sum(f.Path, f.Data) != sums[i] {
+			return nil, nil
+		}
+	}
+	return files, nil
+}
+
+func sumPaths(sums []cache.FileSum) []string {
+	paths := make([]string, len(sums))
+	for i, s := range sums {
+		paths[i] = s.Path
+	}
+	return paths
+}
+
+// record puts in c, for every projection that out has rendered, the
+// hashes of its files. A projection whose entry can not be written is
+// rendered again next time, so errors other than the first are dropped
+// and the first is returned only to be reported.
+func record(c *cache.Cache, m *model.Module, out *render.Output, kept map[string][]render.File) error {
+	if c == nil {
+		return nil
+	}
+	data := make(map[string][]byte, len(out.Files))
+	for _, f := range out.Files {
+		data[f.Path] = f.Data
+	}
+	var first error
+	for _, p := range m.Projections {
+		if kept[p.Name] != nil {
+			continue
+		}
+		inputs, err := render.ProjectionFingerprint(m, p)
+		if err != nil {
+			continue
+		}
+		var sums []cache.FileSum
+		for _, path := range p.Files.All() {
+			if d, ok := data[path]; ok {
+				sums = append(sums, cache.Sum(path, d))
+			}
+		}
+		if len(sums) != len(p.Files.All()) {
+			continue
+		}
+		if err := c.Put(c.Key(inputs), sums); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // onDisk returns the files at paths, relative to root, as generated files,
@@ -220,7 +315,7 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	if opts.WithConfig {
 		ropts.Config = cfg
 	}
-	kept, err := keptFiles(mod.Dir, m, opts.Only)
+	kept, err := keptFiles(mod.Dir, m, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +336,18 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 		rendered[f.Path] = true
 	}
 	res := &Result{Module: mod, Model: m, Output: out}
+	if err := record(opts.Cache, m, out, kept); err != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("%v; projgen renders every projection until it can write its cache (set %s=off to do without it)", err, cache.Env))
+	}
+	res.onDisk = map[string]bool{}
+	for _, p := range m.Projections {
+		if kept[p.Name] != nil {
+			res.Kept = append(res.Kept, p.Name)
+			for _, f := range kept[p.Name] {
+				res.onDisk[f.Path] = true
+			}
+		}
+	}
 	for _, g := range scan.Generated {
 		if !rendered[g] {
 			res.Orphans = append(res.Orphans, g)

@@ -260,12 +260,16 @@ func Read(path string) (*Config, error) {
 // Parse parses and validates a configuration. file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	c := &Config{file: file}
-	if err := yaml.UnmarshalWithOptions(data, c, yaml.DisallowUnknownField()); err != nil {
-		return nil, c.yamlError(err)
-	}
+	// Parse once: the document gives the values and, for messages, the
+	// positions.
 	doc, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, c.yamlError(err)
+	}
+	if len(doc.Docs) > 0 && doc.Docs[0].Body != nil {
+		if err := yaml.NodeToValue(doc.Docs[0].Body, c, yaml.DisallowUnknownField()); err != nil {
+			return nil, c.yamlError(err)
+		}
 	}
 	c.document = doc
 	if err := c.Validate(); err != nil {

@@ -102,7 +102,17 @@ func Rel(path string) string {
 	if err != nil {
 		return path
 	}
-	rel, err := filepath.Rel(wd, path)
+	return RelTo(wd, path)
+}
+
+// RelTo returns path relative to the directory dir when it lies inside
+// it, and path unchanged otherwise: Rel, for a caller that has the
+// working directory already.
+func RelTo(dir, path string) string {
+	if !filepath.IsAbs(path) || dir == "" {
+		return path
+	}
+	rel, err := filepath.Rel(dir, path)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return path
 	}

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"os"
 )
 
 // FindAggregates loads the listed packages and returns, in the order
@@ -25,13 +26,14 @@ func FindAggregates(ctx context.Context, dir string, listed []Listed) ([]*Packag
 	if err != nil {
 		return nil, err
 	}
+	wd, _ := os.Getwd() // on error, positions stay absolute
 	var out []*Package
 	for _, path := range paths {
 		p := byPath[path]
 		if p == nil {
 			continue
 		}
-		pkg := newPackage(p)
+		pkg := newPackage(p, wd)
 		if len(pkg.errors()) > 0 || len(pkg.Generated) == len(p.Syntax) {
 			continue
 		}

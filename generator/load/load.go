@@ -10,6 +10,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -59,6 +60,7 @@ type Package struct {
 	Generated []string
 
 	pkg      *packages.Package
+	wd       string // the working directory, which positions are relative to
 	handled  map[string]*Event
 	rejected map[string]string
 }
@@ -172,6 +174,7 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	wd, _ := os.Getwd() // on error, positions stay absolute
 	var errs diag.List
 	var out []*Package
 	for _, path := range paths {
@@ -181,7 +184,7 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 				WithHint("check the import path in projgen.yaml; `go list %s` shows the problem", path))
 			continue
 		}
-		pkg := newPackage(p)
+		pkg := newPackage(p, wd)
 		if perrs := pkg.errors(); len(perrs) > 0 {
 			errs = append(errs, perrs...)
 			continue
@@ -206,8 +209,9 @@ func loadConfig(ctx context.Context, dir string) *packages.Config {
 	}
 }
 
-func newPackage(p *packages.Package) *Package {
+func newPackage(p *packages.Package, wd string) *Package {
 	pkg := &Package{
+		wd:       wd,
 		Path:     p.PkgPath,
 		Name:     p.Name,
 		Declared: map[string]string{},
@@ -290,7 +294,7 @@ func (p *Package) position(pos token.Pos) string {
 		return ""
 	}
 	ps := p.pkg.Fset.Position(pos)
-	return diag.Pos(ps.Filename, ps.Line, ps.Column)
+	return diag.Pos(diag.RelTo(p.wd, ps.Filename), ps.Line, ps.Column)
 }
 
 // Event returns the event type with the given name, whether or not

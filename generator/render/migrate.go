@@ -10,28 +10,6 @@ import (
 // migrationPackage is the runtime's package of migration directories.
 const migrationPackage = model.RuntimePackage + "/migration"
 
-// migrationEmbed renders the file of a projection package that embeds the
-// migrations next to it, for the runner main's -migrate.
-func (r *renderer) migrationEmbed(md *model.MigrationDir) *jen.File {
-	f := r.newFile(*md.Package, nil)
-	f.Comment("projectionMigrations holds the migrations of this package's projections:")
-	f.Comment("a package variable, as embed needs, that nothing writes.")
-	f.Comment("")
-	f.Comment("//go:embed migrations/*.sql")
-	f.Var().Id("projectionMigrations").Qual("embed", "FS")
-	f.Line()
-	f.Add(doc(model.EmbedFunc + " returns the migrations of this package's projections, the files of " +
-		md.Dir + ", at the root of the file system: what the runner main's -migrate applies."))
-	f.Func().Id(model.EmbedFunc).Params().Qual("io/fs", "FS").Block(
-		jen.List(jen.Id("files"), jen.Err()).Op(":=").Qual("io/fs", "Sub").Call(jen.Id("projectionMigrations"), jen.Lit("migrations")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(
-			jen.Panic(jen.Err()).Comment("\"migrations\" is a valid path, which Sub does not refuse"),
-		),
-		jen.Return(jen.Id("files")),
-	)
-	return f
-}
-
 // registryMigrations renders the registry's list of migration
 // directories.
 func registryMigrations(f *jen.File, reg *model.Registry) {

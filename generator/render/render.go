@@ -15,6 +15,7 @@ import (
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/projgen/projgen/generator/cache"
 	"github.com/projgen/projgen/generator/config"
 	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
@@ -115,8 +116,12 @@ func Render(m *model.Module, opts Options) (*Output, error) {
 			return nil, err
 		}
 	}
+	gotmpl, err := newGoTemplates()
+	if err != nil {
+		return nil, err
+	}
 	for _, md := range m.Registry.MigrationDirs {
-		data, err := goSource(r.migrationEmbed(md))
+		data, err := gotmpl.migrationEmbed(md)
 		if err := add(md.EmbedFile, Generated, data, err); err != nil {
 			return nil, err
 		}
@@ -182,7 +187,7 @@ func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool)
 		}
 		g.Go(func() error {
 			var err error
-			files[i], err = (&renderer{m: m, sql: sql}).projectionFiles(p)
+			files[i], err = (&renderer{m: projectionView(m, p), sql: sql}).projectionFiles(p)
 			return err
 		})
 	}
@@ -190,6 +195,30 @@ func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool)
 		return nil, err
 	}
 	return slices.Concat(files...), nil
+}
+
+// projectionView returns what the renderer of projection p may read of
+// module m: p, and the module's settings that p's files depend on. It is
+// the whole of the inputs of p's files, so that ProjectionInputs, its
+// encoding, proves two renderings the same.
+func projectionView(m *model.Module, p *model.Projection) *model.Module {
+	return &model.Module{
+		MigrationFormat: m.MigrationFormat,
+		EventStore:      m.EventStore,
+		Projections:     []*model.Projection{p},
+	}
+}
+
+// ProjectionFingerprint returns a hash of everything the rendering of
+// projection p's Go files reads, the value projectionView gives: two
+// projections with the same fingerprint, rendered by the same projgen
+// build, render the same bytes.
+func ProjectionFingerprint(m *model.Module, p *model.Projection) ([]byte, error) {
+	sum, err := cache.Fingerprint(projectionView(m, p))
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint projection %s: %w", p.Name, err)
+	}
+	return sum[:], nil
 }
 
 // projectionFiles renders the Go files of projection p: its read model,

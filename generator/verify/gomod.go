@@ -86,7 +86,9 @@ func Plan(goModPath string, goMod []byte, imports []model.Import, known map[stri
 // Require adds the missing modules to the go.mod in root as go get does,
 // then makes go.sum hold every checksum the whole module needs, so that
 // go build ./... and go vet ./... pass. dirs are the directories of the
-// generated packages, relative to root and slash separated. It returns
+// generated packages that the run wrote, relative to root and slash
+// separated: when no module is missing, only they can lack a checksum,
+// and only they are listed. It returns
 // what changed, one line each, as a person would say it:
 // "go.mod: added M v1.2.3", "go.mod: upgraded M v1.0.0 => v1.2.0",
 // "go.mod: go line 1.22 => 1.25.0", "../go.work: go line 1.22 => 1.25.0".
@@ -141,14 +143,21 @@ func (r *Requirements) Require(ctx context.Context, root string, dirs []string) 
 	// get -t on the generated packages completes go.mod and go.sum for
 	// them, and go list, there, writes any other missing checksum to
 	// go.work.sum.
-	list := []string{"list", "-mod=mod", "-e", "-deps", "-test", "./..."}
+	//
+	// With no module added, no version changed for the module's other
+	// packages: listing the generated packages, dirs, is enough.
+	pkgs := []string{"./..."}
+	if len(r.Missing) == 0 && len(dirs) > 0 {
+		pkgs = packageArgs(dirs)
+	}
+	list := append([]string{"list", "-mod=mod", "-e", "-deps", "-test"}, pkgs...)
 	if work != "" {
 		if len(dirs) > 0 {
 			if _, err := gocmd(ctx, root, append([]string{"get", "-t"}, packageArgs(dirs)...)...); err != nil {
 				return nil, err
 			}
 		}
-		list = []string{"list", "-e", "-deps", "-test", "./..."}
+		list = append([]string{"list", "-e", "-deps", "-test"}, pkgs...)
 	}
 	if _, err := gocmd(ctx, root, list...); err != nil {
 		return nil, err

@@ -76,6 +76,10 @@ type Options struct {
 	// Force overwrites files at generated paths that lack projgen's
 	// header, and migrations that differ.
 	Force bool
+	// OnDisk are the paths of files whose rendered content the caller has
+	// just read from disk: the plan takes them as unchanged without
+	// reading them again.
+	OnDisk map[string]bool
 }
 
 // NewPlan compares the rendered files with the disk. Orphans are projgen's
@@ -91,6 +95,11 @@ func NewPlan(root string, files []render.File, orphans []string, opts Options) (
 	}
 	for _, f := range files {
 		c := Change{File: f}
+		if opts.OnDisk[f.Path] {
+			c.Old, c.Status = f.Data, Unchanged
+			p.Changes = append(p.Changes, c)
+			continue
+		}
 		old, err := os.ReadFile(p.abs(f.Path))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
