@@ -87,6 +87,9 @@ type Result struct {
 	// disk instead of rendering them, by Options.Only or by the cache, in
 	// projgen.yaml order.
 	Kept []string
+	// RegistryKept is true when the run took the registry's files as they
+	// are on disk, by the cache.
+	RegistryKept bool
 
 	onDisk map[string]bool // the paths of the kept files
 }
@@ -122,11 +125,24 @@ func Load(ctx context.Context, mod *load.Module, paths []string) (map[string]*lo
 // command runs it: generate writes the plan, check shows it as a diff,
 // and new and its wizard after adding a projection to the config.
 func Generate(ctx context.Context, req Request) (*Result, error) {
+	// What is on disk does not depend on the packages: read it while the
+	// go command lists them.
+	var disk *onDiskState
+	var diskErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		disk, diskErr = readDisk(req.Module, req.Config)
+	}()
 	pkgs, err := loadMissing(ctx, req)
+	<-read
 	if err != nil {
 		return nil, err
 	}
-	res, err := build(req.Module, req.Config, pkgs, req.Options)
+	if diskErr != nil {
+		return nil, diskErr
+	}
+	res, err := build(req.Module, req.Config, pkgs, disk, req.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +179,10 @@ func loadMissing(ctx context.Context, req Request) (map[string]*load.Package, er
 //     all on disk and whose migration directory gets no new migration;
 //   - with opts.Cache set, every projection whose inputs the cache has
 //     seen rendered by this build into exactly the files on disk.
-func keptFiles(root string, m *model.Module, opts Options) (map[string][]render.File, error) {
+//
+// It returns the registry's files on disk too, when the cache proves them
+// current.
+func keptFiles(root string, m *model.Module, fps render.Fingerprints, opts Options) (map[string][]render.File, []render.File, error) {
 	migrating := map[string]bool{}
 	for _, md := range m.MigrationDirs {
 		if len(md.New) > 0 {
@@ -173,8 +192,16 @@ func keptFiles(root string, m *model.Module, opts Options) (map[string][]render.
 	// Reading and hashing the files is most of the work: spread it over
 	// the processors, as rendering is.
 	found := make([][]render.File, len(m.Projections))
+	var registry []render.File
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	if opts.Cache != nil && fps.Registry != nil {
+		g.Go(func() error {
+			var err error
+			registry, err = cached(root, opts.Cache, fps.Registry, m.Registry.Files())
+			return err
+		})
+	}
 	for i, p := range m.Projections {
 		g.Go(func() error {
 			var err error
@@ -182,13 +209,15 @@ func keptFiles(root string, m *model.Module, opts Options) (map[string][]render.
 			case opts.Only != "" && p.Name != opts.Only && !migrating[p.MigrationDir]:
 				found[i], err = onDisk(root, p.Files.All())
 			case opts.Cache != nil:
-				found[i], err = cached(root, opts.Cache, m, p)
+				if fp := fps.Projections[p.Name]; fp != nil {
+					found[i], err = cached(root, opts.Cache, fp, p.Files.All())
+				}
 			}
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	kept := map[string][]render.File{}
 	for i, p := range m.Projections {
@@ -196,21 +225,18 @@ func keptFiles(root string, m *model.Module, opts Options) (map[string][]render.
 			kept[p.Name] = found[i]
 		}
 	}
-	return kept, nil
+	return kept, registry, nil
 }
 
-// cached returns projection p's files on disk when c records that this
-// build rendered p's inputs into exactly them, and nil otherwise.
-func cached(root string, c *cache.Cache, m *model.Module, p *model.Projection) ([]render.File, error) {
-	inputs, err := render.ProjectionFingerprint(m, p)
-	if err != nil {
-		return nil, nil // not provably the same: render it
-	}
-	sums, ok := c.Get(c.Key(inputs))
-	if !ok || !slices.Equal(sumPaths(sums), p.Files.All()) {
+// cached returns the files at paths on disk when c records that this
+// build rendered the inputs of fingerprint fp into exactly them, and nil
+// otherwise.
+func cached(root string, c *cache.Cache, fp []byte, paths []string) ([]render.File, error) {
+	sums, ok := c.Get(c.Key(fp))
+	if !ok || !slices.Equal(sumPaths(sums), paths) {
 		return nil, nil
 	}
-	files, err := onDisk(root, p.Files.All())
+	files, err := onDisk(root, paths)
 	if files == nil || err != nil {
 		return nil, err
 	}
@@ -230,11 +256,11 @@ func sumPaths(sums []cache.FileSum) []string {
 	return paths
 }
 
-// record puts in c, for every projection that out has rendered, the
-// hashes of its files. A projection whose entry can not be written is
+// record puts in c, for the registry and every projection that out has
+// rendered, the hashes of their files. What can not be recorded is
 // rendered again next time, so errors other than the first are dropped
 // and the first is returned only to be reported.
-func record(c *cache.Cache, m *model.Module, out *render.Output, kept map[string][]render.File) error {
+func record(c *cache.Cache, m *model.Module, fps render.Fingerprints, out *render.Output, kept map[string][]render.File, registryKept bool) error {
 	if c == nil {
 		return nil
 	}
@@ -243,26 +269,29 @@ func record(c *cache.Cache, m *model.Module, out *render.Output, kept map[string
 		data[f.Path] = f.Data
 	}
 	var first error
-	for _, p := range m.Projections {
-		if kept[p.Name] != nil {
-			continue
+	put := func(fp []byte, paths []string) {
+		if fp == nil {
+			return
 		}
-		inputs, err := render.ProjectionFingerprint(m, p)
-		if err != nil {
-			continue
-		}
-		var sums []cache.FileSum
-		for _, path := range p.Files.All() {
-			if d, ok := data[path]; ok {
-				sums = append(sums, cache.Sum(path, d))
+		sums := make([]cache.FileSum, 0, len(paths))
+		for _, path := range paths {
+			d, ok := data[path]
+			if !ok {
+				return
 			}
+			sums = append(sums, cache.Sum(path, d))
 		}
-		if len(sums) != len(p.Files.All()) {
-			continue
-		}
-		if err := c.Put(c.Key(inputs), sums); err != nil && first == nil {
+		if err := c.Put(c.Key(fp), sums); err != nil && first == nil {
 			first = err
 		}
+	}
+	for _, p := range m.Projections {
+		if kept[p.Name] == nil {
+			put(fps.Projections[p.Name], p.Files.All())
+		}
+	}
+	if !registryKept {
+		put(fps.Registry, m.Registry.Files())
 	}
 	return first
 }
@@ -284,9 +313,17 @@ func onDisk(root string, paths []string) ([]render.File, error) {
 	return files, nil
 }
 
-// build computes the model of cfg over the loaded packages and what is on
-// disk, and renders every file.
-func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, opts Options) (*Result, error) {
+// onDiskState is what a run reads of the module besides its packages:
+// projgen's files and the migrations.
+type onDiskState struct {
+	scan       *load.Scan
+	migrations map[string]*load.MigrationDir
+}
+
+// readDisk scans the module for projgen's files and reads the migrations
+// of every directory that has a projgen.sum or that a projection of cfg
+// migrates in.
+func readDisk(mod *load.Module, cfg *config.Config) (*onDiskState, error) {
 	scan, err := load.ScanModule(mod.Dir)
 	if err != nil {
 		return nil, err
@@ -300,6 +337,13 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	if err != nil {
 		return nil, err
 	}
+	return &onDiskState{scan: scan, migrations: migrations}, nil
+}
+
+// build computes the model of cfg over the loaded packages and what is on
+// disk, and renders every file.
+func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, disk *onDiskState, opts Options) (*Result, error) {
+	scan, migrations := disk.scan, disk.migrations
 	m, err := model.Build(model.Input{
 		Config:           cfg,
 		Module:           mod,
@@ -315,7 +359,11 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	if opts.WithConfig {
 		ropts.Config = cfg
 	}
-	kept, err := keptFiles(mod.Dir, m, opts)
+	var fps render.Fingerprints
+	if opts.Cache != nil {
+		fps = render.Fingerprint(m)
+	}
+	kept, keptRegistry, err := keptFiles(mod.Dir, m, fps, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -323,6 +371,7 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	for name := range kept {
 		ropts.Skip[name] = true
 	}
+	ropts.SkipRegistry = keptRegistry != nil
 	out, err := render.Render(m, ropts)
 	if err != nil {
 		return nil, err
@@ -330,16 +379,21 @@ func build(mod *load.Module, cfg *config.Config, pkgs map[string]*load.Package, 
 	for _, files := range kept {
 		out.Files = append(out.Files, files...)
 	}
+	out.Files = append(out.Files, keptRegistry...)
 	slices.SortFunc(out.Files, func(a, b render.File) int { return strings.Compare(a.Path, b.Path) })
 	rendered := map[string]bool{}
 	for _, f := range out.Files {
 		rendered[f.Path] = true
 	}
 	res := &Result{Module: mod, Model: m, Output: out}
-	if err := record(opts.Cache, m, out, kept); err != nil {
+	if err := record(opts.Cache, m, fps, out, kept, keptRegistry != nil); err != nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("%v; projgen renders every projection until it can write its cache (set %s=off to do without it)", err, cache.Env))
 	}
 	res.onDisk = map[string]bool{}
+	res.RegistryKept = keptRegistry != nil
+	for _, f := range keptRegistry {
+		res.onDisk[f.Path] = true
+	}
 	for _, p := range m.Projections {
 		if kept[p.Name] != nil {
 			res.Kept = append(res.Kept, p.Name)

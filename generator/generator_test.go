@@ -95,14 +95,14 @@ func TestCacheKeepsOnlyWhatItProves(t *testing.T) {
 			}
 
 			cold := run(cache.Open(dir, "build A"))
-			if cold.Kept != nil {
-				t.Errorf("an empty cache kept %v", cold.Kept)
+			if cold.Kept != nil || cold.RegistryKept {
+				t.Errorf("an empty cache kept %v, and the registry: %v", cold.Kept, cold.RegistryKept)
 			}
 			same(t, cold)
 
 			warm := run(cache.Open(dir, "build A"))
-			if !slices.Equal(warm.Kept, names(cfg)) {
-				t.Errorf("the second run kept %v, want every projection, %v", warm.Kept, names(cfg))
+			if !slices.Equal(warm.Kept, names(cfg)) || !warm.RegistryKept {
+				t.Errorf("the second run kept %v and the registry %v, want every projection, %v, and the registry", warm.Kept, warm.RegistryKept, names(cfg))
 			}
 			same(t, warm)
 			if n := warm.Plan.Count(write.Unchanged); n != len(warm.Plan.Changes) {
@@ -110,8 +110,8 @@ func TestCacheKeepsOnlyWhatItProves(t *testing.T) {
 			}
 
 			// Another build of projgen proves nothing.
-			if other := run(cache.Open(dir, "build B")); other.Kept != nil {
-				t.Errorf("another build kept %v", other.Kept)
+			if other := run(cache.Open(dir, "build B")); other.Kept != nil || other.RegistryKept {
+				t.Errorf("another build kept %v, and the registry: %v", other.Kept, other.RegistryKept)
 			}
 
 			// A generated file edited by hand is not what the cache
@@ -144,6 +144,24 @@ func TestCacheKeepsOnlyWhatItProves(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// So is an edited registry.
+			regPath := filepath.Join(mod.Dir, filepath.FromSlash(warm.Model.Registry.File))
+			regData, err := os.ReadFile(regPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(regPath, append(regData, "// edited by hand\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if res := run(cache.Open(dir, "build A")); res.RegistryKept || len(res.Kept) != len(cfg.Projections) {
+				t.Errorf("after an edit of the registry, kept %v, and the registry: %v", res.Kept, res.RegistryKept)
+			} else {
+				same(t, res)
+			}
+			if err := os.WriteFile(regPath, regData, 0o644); err != nil {
+				t.Fatal(err)
+			}
+
 			// Changed inputs are another key: the projection whose table
 			// is renamed is rendered, with the new name.
 			renamed := *cfg
@@ -154,8 +172,8 @@ func TestCacheKeepsOnlyWhatItProves(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if slices.Contains(res.Kept, first) || len(res.Kept) != len(cfg.Projections)-1 {
-				t.Errorf("after renaming the table of %s, kept %v", first, res.Kept)
+			if slices.Contains(res.Kept, first) || len(res.Kept) != len(cfg.Projections)-1 || res.RegistryKept {
+				t.Errorf("after renaming the table of %s, kept %v, and the registry: %v", first, res.Kept, res.RegistryKept)
 			}
 			if got := files(res)[edited]; !bytes.Contains(got, []byte("renamed_by_the_test")) {
 				t.Errorf("%s does not name the new table", edited)
@@ -176,12 +194,9 @@ func TestCacheRecordsWhatItRendered(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := files(res)
+	fps := render.Fingerprint(res.Model)
 	for _, p := range res.Model.Projections {
-		inputs, err := render.ProjectionFingerprint(res.Model, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sums, ok := c.Get(c.Key(inputs))
+		sums, ok := c.Get(c.Key(fps.Projections[p.Name]))
 		if !ok {
 			t.Fatalf("%s: no entry", p.Name)
 		}

@@ -376,6 +376,9 @@ func (b *builder) registry(m *Module) *Registry {
 		File:    path.Join(dir, "projections_gen.go"),
 	}
 	r.Projections = slices.Clone(m.Projections)
+	if len(r.Projections) > 0 {
+		r.TestFile = path.Join(dir, "projections_gen_test.go")
+	}
 	slices.SortFunc(r.Projections, func(a, c *Projection) int { return strings.Compare(a.Name, c.Name) })
 	for _, p := range r.Projections {
 		imports := []string{p.Package.Path}

@@ -431,10 +431,21 @@ type Registry struct {
 	MigrationDirs []*MigrationDir
 	// File is its file, relative to the module root.
 	File string
+	// TestFile is its test, which checks every registration; empty when
+	// there is no projection to check.
+	TestFile string
 	// Projections are all projections, sorted by name.
 	Projections []*Projection
 	// EventTypes are the topic → payload entries, sorted by topic.
 	EventTypes []EventType
+}
+
+// Files returns the registry's files: File, and TestFile when set.
+func (r *Registry) Files() []string {
+	if r.TestFile == "" {
+		return []string{r.File}
+	}
+	return []string{r.File, r.TestFile}
 }
 
 // EventType maps a topic to its payload type.

@@ -71,6 +71,8 @@ type Options struct {
 	// Skip names the projections whose Go files are not rendered: the
 	// caller has them already.
 	Skip map[string]bool
+	// SkipRegistry leaves the registry's files out, for the same reason.
+	SkipRegistry bool
 }
 
 // Render renders the module's files: for each projection its read model,
@@ -106,14 +108,17 @@ func Render(m *model.Module, opts Options) (*Output, error) {
 	// the runner main that imports it still builds.
 	reg := m.Registry
 	pkgs[reg.Package.Dir] = true
-	data, err := goSource(r.registry(reg))
-	if err := add(reg.File, Generated, data, err); err != nil {
-		return nil, err
-	}
-	if len(m.Projections) > 0 {
-		data, err = goSource(r.registryTest(reg))
-		if err := add(strings.TrimSuffix(reg.File, ".go")+"_test.go", Generated, data, err); err != nil {
+	if !opts.SkipRegistry {
+		regr := &renderer{m: registryView(m)}
+		data, err := goSource(regr.registry(reg))
+		if err := add(reg.File, Generated, data, err); err != nil {
 			return nil, err
+		}
+		if reg.TestFile != "" {
+			data, err = goSource(regr.registryTest(reg))
+			if err := add(reg.TestFile, Generated, data, err); err != nil {
+				return nil, err
+			}
 		}
 	}
 	gotmpl, err := newGoTemplates()
@@ -209,16 +214,69 @@ func projectionView(m *model.Module, p *model.Projection) *model.Module {
 	}
 }
 
-// ProjectionFingerprint returns a hash of everything the rendering of
-// projection p's Go files reads, the value projectionView gives: two
-// projections with the same fingerprint, rendered by the same projgen
-// build, render the same bytes.
-func ProjectionFingerprint(m *model.Module, p *model.Projection) ([]byte, error) {
-	sum, err := cache.Fingerprint(projectionView(m, p))
-	if err != nil {
-		return nil, fmt.Errorf("fingerprint projection %s: %w", p.Name, err)
+// registryView returns what the registry's renderer may read of module
+// m: the registry and the projections, whose packages and event types it
+// imports.
+func registryView(m *model.Module) *model.Module {
+	return &model.Module{Registry: m.Registry, Projections: m.Projections}
+}
+
+// Fingerprints are hashes of everything the rendering of each set of Go
+// files reads: two renderings of the same fingerprint, by the same
+// projgen build, write the same bytes.
+type Fingerprints struct {
+	// Projections are each projection's, of the value projectionView
+	// gives, by name; a projection holding what has no fingerprint (a
+	// function) has none, and is always rendered.
+	Projections map[string][]byte
+	// Registry is the registry's, of the value registryView gives, with
+	// each projection in it by its fingerprint; nil when a projection has
+	// none.
+	Registry []byte
+}
+
+// Fingerprint returns the fingerprints of m's Go files, the projections'
+// in parallel.
+func Fingerprint(m *model.Module) Fingerprints {
+	sums := make([][]byte, len(m.Projections))
+	var g errgroup.Group
+	g.SetLimit(goruntime.GOMAXPROCS(0))
+	for i, p := range m.Projections {
+		g.Go(func() error {
+			if sum, err := cache.Fingerprint(projectionView(m, p)); err == nil {
+				sums[i] = sum[:]
+			}
+			return nil
+		})
 	}
-	return sum[:], nil
+	_ = g.Wait() // a projection without a fingerprint is rendered
+	fps := Fingerprints{Projections: map[string][]byte{}}
+	byName := map[*model.Projection][]byte{}
+	for i, p := range m.Projections {
+		if sums[i] != nil {
+			fps.Projections[p.Name] = sums[i]
+			byName[p] = sums[i]
+		}
+	}
+	if len(byName) < len(m.Projections) {
+		return fps
+	}
+	// The registry's view holds every projection, each of which its own
+	// fingerprint covers whole: hash those, not the projections again.
+	reg := *m.Registry
+	inputs := struct {
+		Registry         model.Registry
+		Registered, View [][]byte
+	}{Registry: reg}
+	inputs.Registry.Projections = nil
+	for _, p := range reg.Projections {
+		inputs.Registered = append(inputs.Registered, byName[p])
+	}
+	inputs.View = sums
+	if sum, err := cache.Fingerprint(inputs); err == nil {
+		fps.Registry = sum[:]
+	}
+	return fps
 }
 
 // projectionFiles renders the Go files of projection p: its read model,
