@@ -25,6 +25,9 @@ type goldenCase struct {
 	name  string
 	input string // testdata/INPUT; NAME when empty
 	runs  [][]string
+	// then is a directory of testdata whose files are copied into the
+	// module after the runs: code a user writes on the generated code.
+	then string
 }
 
 var goldenCases = []goldenCase{
@@ -39,6 +42,9 @@ var goldenCases = []goldenCase{
 			{"new", "--aggregate", "invoice", "--yes", "--no-test"},
 			{"new", "--aggregate", "product", "--yes", "--no-test"},
 		},
+		// An HTTP API on the installations read model, written on the
+		// generated queries (README, "Serving the read model").
+		then: "examples/registry_api",
 	},
 	{
 		// The seed guide's four patterns and its two worked examples, on
@@ -205,6 +211,11 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("projgen %s: exit %d\n%s", strings.Join(args, " "), code, out)
 				}
 			}
+			if gc.then != "" {
+				if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", gc.then))); err != nil {
+					t.Fatal(err)
+				}
+			}
 			got := readTree(t, dir)
 			goldenDir := filepath.Join("golden", gc.name)
 			if *update {
@@ -267,7 +278,9 @@ func compareTrees(t *testing.T, want, got map[string]string) {
 
 // TestGoldenModules builds each golden module and runs its tests: the
 // generated code must pass go vet and its own tests, the database tests
-// included, against the real server.
+// included, against the real server. The generated queries' tests also
+// fill each table with 100,000 rows and require that PostgreSQL plans
+// every List with an index (projectiontest.ExplainRowsEnv).
 func TestGoldenModules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests the golden modules")
@@ -278,7 +291,7 @@ func TestGoldenModules(t *testing.T) {
 			for _, args := range [][]string{{"vet", "./..."}, {"test", "-count=1", "./..."}} {
 				c := exec.Command("go", args...)
 				c.Dir = dir
-				c.Env = append(os.Environ(), "PROJGEN_TEST_DATABASE_URL="+databaseURL())
+				c.Env = append(os.Environ(), "PROJGEN_TEST_DATABASE_URL="+databaseURL(), "PROJGEN_EXPLAIN_ROWS=100000")
 				out, err := c.CombinedOutput()
 				if err != nil {
 					t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)

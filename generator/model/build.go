@@ -169,6 +169,7 @@ func (b *builder) projection(i int) *Projection {
 	if !t.build() {
 		return nil
 	}
+	p.Queries = buildQueries(p.Table)
 	return p
 }
 
@@ -179,18 +180,27 @@ func MigrationDirOf(dir string) string { return path.Join(dir, "migrations") }
 func projectionNames(name string) Names {
 	base := names.Exported(name)
 	return Names{
-		Base:          base,
-		Projection:    base + "Projection",
-		NewProjection: "New" + base + "Projection",
-		ReadModel:     base + "ReadModel",
-		Postgres:      "Postgres" + base + "ReadModel",
-		NewPostgres:   "NewPostgres" + base + "ReadModel",
-		Mock:          "Mock" + base + "ReadModel",
-		MockRecorder:  "Mock" + base + "ReadModelMockRecorder",
-		NewMock:       "NewMock" + base + "ReadModel",
-		View:          "view",
-		Fold:          base + "Fold",
-		FoldReadModel: "fold" + base + "ReadModel",
+		Base:               base,
+		Projection:         base + "Projection",
+		NewProjection:      "New" + base + "Projection",
+		ReadModel:          base + "ReadModel",
+		Postgres:           "Postgres" + base + "ReadModel",
+		NewPostgres:        "NewPostgres" + base + "ReadModel",
+		Mock:               "Mock" + base + "ReadModel",
+		MockRecorder:       "Mock" + base + "ReadModelMockRecorder",
+		NewMock:            "NewMock" + base + "ReadModel",
+		View:               "view",
+		Fold:               base + "Fold",
+		FoldReadModel:      "fold" + base + "ReadModel",
+		Row:                base + "Row",
+		Filter:             base + "Filter",
+		ListOptions:        base + "ListOptions",
+		Queries:            base + "Queries",
+		PostgresQueries:    "Postgres" + base + "Queries",
+		NewPostgresQueries: "NewPostgres" + base + "Queries",
+		Get:                "Get" + base + "Row",
+		List:               "List" + base + "Rows",
+		Count:              "Count" + base + "Rows",
 	}
 }
 
@@ -216,6 +226,7 @@ func projectionFiles(dir, name string) Files {
 		Test:         f("_projection_gen_test.go"),
 		PostgresTest: f("_postgres_gen_test.go"),
 		Fold:         f("_fold_gen.go"),
+		Queries:      f("_queries_gen.go"),
 	}
 }
 
@@ -277,7 +288,7 @@ func (b *builder) userDeclared(pkg *load.Package, p *Projection) map[string]stri
 		return pkg.Declared
 	}
 	ours := map[string]bool{}
-	for _, f := range []string{p.Files.ReadModel, p.Files.Projection, p.Files.Postgres, p.Files.Mock, p.Files.Test, p.Files.PostgresTest, p.Files.Fold} {
+	for _, f := range p.Files.All() {
 		ours[path.Base(f)] = true
 	}
 	out := map[string]string{}
@@ -308,7 +319,8 @@ func (b *builder) checkNameCollisions(ps []*Projection) {
 		}
 		for _, n := range []string{p.Names.Projection, p.Names.NewProjection, p.Names.ReadModel,
 			p.Names.Postgres, p.Names.NewPostgres, p.Names.Mock, p.Names.MockRecorder, p.Names.NewMock,
-			p.Names.Fold, p.Names.FoldReadModel} {
+			p.Names.Fold, p.Names.FoldReadModel, p.Names.Row, p.Names.Filter, p.Names.ListOptions,
+			p.Names.Queries, p.Names.PostgresQueries, p.Names.NewPostgresQueries} {
 			if pos, ok := declared[n]; ok {
 				b.errs = append(b.errs, diag.Errorf(pos, "%s is already declared in package %s, and projection %q generates it",
 					n, p.Package.Name, p.Name).

@@ -249,6 +249,40 @@ func (b *builder) plan(md *MigrationDir, ps []*Projection) {
 		md.New = append(md.New, m)
 		next++
 	}
+	nullableInDatabase(md, current, ps)
+}
+
+// nullableInDatabase gives a pointer type to each row field whose column
+// may be NULL in the database once md's migrations are applied, though
+// the model's column is NOT NULL: a column added to a table that has
+// rows, which the existing rows leave NULL. current is the schema of the
+// existing migrations.
+func nullableInDatabase(md *MigrationDir, current *schema.Schema, ps []*Projection) {
+	added := map[[2]string]bool{}
+	for _, m := range md.New {
+		for _, c := range m.Changes {
+			if c.Column != nil && (c.Kind == schema.AddColumn && !c.Column.NotNull || c.Kind == schema.DropNotNull) {
+				added[[2]string{c.Table.Name, c.Column.Name}] = true
+			}
+		}
+	}
+	for _, p := range ps {
+		if p.Queries == nil || p.MigrationDir != md.Dir {
+			continue
+		}
+		have := current.Table(p.Table.Name)
+		for _, f := range p.Queries.Fields {
+			nullable := added[[2]string{p.Table.Name, f.Column.Name}]
+			if have != nil {
+				if hc := have.Column(f.Column.Name); hc != nil && !hc.NotNull {
+					nullable = true
+				}
+			}
+			if nullable && !nilable(f.Type) {
+				f.Type = pointerTo(f.Type)
+			}
+		}
+	}
 }
 
 func destructive(changes []schema.Change) []schema.Change {

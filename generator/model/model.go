@@ -75,6 +75,8 @@ type Projection struct {
 	Ignored []*load.Event
 	// Table is the read-model table.
 	Table *Table
+	// Queries are the typed reads of Table.
+	Queries *Queries
 	// KeyType is the SQL type of aggregate IDs in this projection (uuid or
 	// text), which also picks sample IDs in tests.
 	KeyType string
@@ -110,6 +112,17 @@ type Names struct {
 	// fast rebuild, "InstallationFold", and FoldReadModel the read model
 	// that folds events in memory for it.
 	Fold, FoldReadModel string
+	// Row is the row type of the table, "InstallationRow"; Filter the
+	// conditions of List and Count, "InstallationFilter", and ListOptions
+	// List's, "InstallationListOptions".
+	Row, Filter, ListOptions string
+	// Queries is the interface of the reads, "InstallationQueries";
+	// PostgresQueries implements it, NewPostgresQueries returns one.
+	Queries, PostgresQueries, NewPostgresQueries string
+	// Get, List and Count are the queries' methods:
+	// "GetInstallationRow", "ListInstallationRows",
+	// "CountInstallationRows".
+	Get, List, Count string
 }
 
 // Files are the files of one projection, relative to the module root.
@@ -122,11 +135,13 @@ type Files struct {
 	PostgresTest string
 	// Fold holds the projection's fold read model, for fast rebuilds.
 	Fold string
+	// Queries holds the row type and the queries of the table.
+	Queries string
 }
 
 // All returns the files, in the order above.
 func (f Files) All() []string {
-	return []string{f.ReadModel, f.Projection, f.Postgres, f.Mock, f.Test, f.PostgresTest, f.Fold}
+	return []string{f.ReadModel, f.Projection, f.Postgres, f.Mock, f.Test, f.PostgresTest, f.Fold, f.Queries}
 }
 
 // Method is one read-model method: the event it applies and what it does.

@@ -293,6 +293,7 @@ func (r *renderer) projectionFiles(p *model.Projection) ([]File, error) {
 		{p.Files.Test, r.projectionTest},
 		{p.Files.PostgresTest, r.postgresTest},
 		{p.Files.Fold, r.fold},
+		{p.Files.Queries, r.queries},
 	}
 	files := make([]File, 0, len(steps))
 	for _, s := range steps {

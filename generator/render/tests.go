@@ -481,6 +481,7 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	r.replayTest(f, p, steps)
 	f.Line()
 	fastRebuildTest(f, p)
+	queriesTest(f, p)
 	return f
 }
 

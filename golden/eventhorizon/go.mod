@@ -19,7 +19,7 @@ require (
 )
 
 require (
-	github.com/google/uuid v1.6.0 // indirect
+	github.com/google/uuid v1.6.0
 	github.com/projgen/projgen/projection v0.0.0
 )
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -374,4 +375,81 @@ func TestBookingFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestBookingQueries replays random histories of the projection's events
+// into bookings, then reads every row back through PostgresBookingQueries:
+// GetBookingRow for every row and every deleted key, every page of
+// ListBookingRows, and ListBookingRows and CountBookingRows with each
+// filter, against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestBookingQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "booking",
+		Topics: []string{
+			"BookingRequested",
+			"BookingRescheduled",
+			"BookingConfirmed",
+			"BookingCancelled",
+		},
+		Tables: []string{"bookings"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewBookingProjection(NewPostgresBookingReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     BookingFold(),
+	}
+	types := projection.EventTypes{
+		"BookingCancelled": nil,
+		"BookingConfirmed": nil,
+		"BookingRequested": func() any {
+			return new(BookingRequestedData)
+		},
+		"BookingRescheduled": func() any {
+			return new(BookingRescheduledData)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresBookingQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[BookingRow, BookingFilter]{
+		Columns: func(r BookingRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"arrive":            r.Arrive,
+				"created_at":        r.CreatedAt,
+				"guest":             r.Guest,
+				"is_cancelled":      r.IsCancelled,
+				"is_confirmed":      r.IsConfirmed,
+				"last_position":     r.LastPosition,
+				"nights":            r.Nights,
+				"room":              r.Room,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountBookingRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[BookingFilter]{{
+			Between: func(from, before time.Time) BookingFilter {
+				return BookingFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (BookingRow, error) {
+			return queries.GetBookingRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter BookingFilter, limit int, after string) (projection.ListPage[BookingRow], error) {
+			return queries.ListBookingRows(ctx, BookingListOptions{
+				After:         after,
+				BookingFilter: filter,
+				Limit:         limit,
+			})
+		},
+		Table: "bookings",
+	})
 }

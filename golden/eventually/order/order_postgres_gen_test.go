@@ -354,3 +354,90 @@ func TestOrderFastRebuildEqualsReplay(t *testing.T) {
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
 }
+
+// TestOrderQueries replays random histories of the projection's events into
+// orders, then reads every row back through PostgresOrderQueries:
+// GetOrderRow for every row and every deleted key, every page of
+// ListOrderRows, and ListOrderRows and CountOrderRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order",
+		Topics: []string{
+			"OrderWasCreated",
+			"OrderWasPaid",
+			"OrderWasShipped",
+			"OrderWasCancelled",
+		},
+		Tables: []string{"orders"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderProjection(NewPostgresOrderReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderFold(),
+	}
+	types := projection.EventTypes{
+		"OrderWasCancelled": func() any {
+			return new(WasCancelled)
+		},
+		"OrderWasCreated": func() any {
+			return new(WasCreated)
+		},
+		"OrderWasPaid": func() any {
+			return new(WasPaid)
+		},
+		"OrderWasShipped": func() any {
+			return new(WasShipped)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresOrderQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"}, projectiontest.Queries[OrderRow, OrderFilter]{
+		Columns: func(r OrderRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"amount":            r.Amount,
+				"created_at":        r.CreatedAt,
+				"customer":          r.Customer,
+				"event_created_at":  r.EventCreatedAt,
+				"id":                r.ID,
+				"is_shipped":        r.IsShipped,
+				"last_position":     r.LastPosition,
+				"paid_at":           r.PaidAt,
+				"reason":            r.Reason,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountOrderRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[OrderFilter]{{
+			Between: func(from, before time.Time) OrderFilter {
+				return OrderFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "id",
+			Equal: func(v any) OrderFilter {
+				return OrderFilter{ID: projectiontest.Ptr[ID](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (OrderRow, error) {
+			return queries.GetOrderRow(ctx, projectiontest.As[string](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter OrderFilter, limit int, after string) (projection.ListPage[OrderRow], error) {
+			return queries.ListOrderRows(ctx, OrderListOptions{
+				After:       after,
+				Limit:       limit,
+				OrderFilter: filter,
+			})
+		},
+		Table: "orders",
+	})
+}

@@ -215,3 +215,72 @@ func TestPersonFastRebuildEqualsReplay(t *testing.T) {
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
 }
+
+// TestPersonQueries replays random histories of the projection's events
+// into people, then reads every row back through PostgresPersonQueries:
+// GetPersonRow for every row and every deleted key, every page of
+// ListPersonRows, and ListPersonRows and CountPersonRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestPersonQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "person",
+		Topics: []string{
+			"Born",
+			"AgedOneYear",
+		},
+		Tables: []string{"people"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewPersonProjection(NewPostgresPersonReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     PersonFold(),
+	}
+	types := projection.EventTypes{
+		"AgedOneYear": func() any {
+			return new(AgedOneYear)
+		},
+		"Born": func() any {
+			return new(Born)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresPersonQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"}, projectiontest.Queries[PersonRow, PersonFilter]{
+		Columns: func(r PersonRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"is_aged_one_year":  r.IsAgedOneYear,
+				"last_position":     r.LastPosition,
+				"name":              r.Name,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountPersonRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[PersonFilter]{{
+			Between: func(from, before time.Time) PersonFilter {
+				return PersonFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (PersonRow, error) {
+			return queries.GetPersonRow(ctx, projectiontest.As[string](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter PersonFilter, limit int, after string) (projection.ListPage[PersonRow], error) {
+			return queries.ListPersonRows(ctx, PersonListOptions{
+				After:        after,
+				Limit:        limit,
+				PersonFilter: filter,
+			})
+		},
+		Table: "people",
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -423,4 +424,89 @@ func TestOrderFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestOrderQueries replays random histories of the projection's events into
+// orders, then reads every row back through PostgresOrderQueries:
+// GetOrderRow for every row and every deleted key, every page of
+// ListOrderRows, and ListOrderRows and CountOrderRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order",
+		Topics: []string{
+			"order.placed",
+			"order.address_changed",
+			"order.paid",
+			"order.shipped",
+			"order.cancelled",
+		},
+		Tables: []string{"orders"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderProjection(NewPostgresOrderReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderFold(),
+	}
+	types := projection.EventTypes{
+		"order.address_changed": func() any {
+			return new(AddressChanged)
+		},
+		"order.cancelled": func() any {
+			return new(Cancelled)
+		},
+		"order.paid": func() any {
+			return new(Paid)
+		},
+		"order.placed": func() any {
+			return new(Placed)
+		},
+		"order.shipped": func() any {
+			return new(Shipped)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresOrderQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[OrderRow, OrderFilter]{
+		Columns: func(r OrderRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"amount":            r.Amount,
+				"carrier":           r.Carrier,
+				"created_at":        r.CreatedAt,
+				"customer":          r.Customer,
+				"last_position":     r.LastPosition,
+				"reason":            r.Reason,
+				"street":            r.Street,
+				"total":             r.Total,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountOrderRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[OrderFilter]{{
+			Between: func(from, before time.Time) OrderFilter {
+				return OrderFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (OrderRow, error) {
+			return queries.GetOrderRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter OrderFilter, limit int, after string) (projection.ListPage[OrderRow], error) {
+			return queries.ListOrderRows(ctx, OrderListOptions{
+				After:       after,
+				Limit:       limit,
+				OrderFilter: filter,
+			})
+		},
+		Table: "orders",
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"example.com/registry/github/installation"
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -301,4 +302,86 @@ func TestInstallationRepositoryFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestInstallationRepositoryQueries replays random histories of the
+// projection's events into installation_repositories, then reads every row
+// back through PostgresInstallationRepositoryQueries:
+// GetInstallationRepositoryRow for every row and every deleted key, every
+// page of ListInstallationRepositoryRows, and
+// ListInstallationRepositoryRows and CountInstallationRepositoryRows with
+// each filter, against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestInstallationRepositoryQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "installation_repository",
+		Topics: []string{
+			"example.com/registry/github/installation.RepositoryAdded",
+			"example.com/registry/github/installation.RepositoryRemoved",
+			"example.com/registry/github/installation.Deleted",
+		},
+		Tables: []string{"installation_repositories", "installation_repositories_tombstones"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInstallationRepositoryProjection(NewPostgresInstallationRepositoryReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InstallationRepositoryFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(installation.Deleted)
+		},
+		"example.com/registry/github/installation.RepositoryAdded": func() any {
+			return new(installation.RepositoryAdded)
+		},
+		"example.com/registry/github/installation.RepositoryRemoved": func() any {
+			return new(installation.RepositoryRemoved)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresInstallationRepositoryQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[InstallationRepositoryRow, InstallationRepositoryFilter]{
+		Columns: func(r InstallationRepositoryRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"last_position":     r.LastPosition,
+				"repository_id":     r.RepositoryID,
+				"repository_name":   r.RepositoryName,
+				"repository_url":    r.RepositoryURL,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountInstallationRepositoryRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[InstallationRepositoryFilter]{{
+			Column: "aggregate_id",
+			Equal: func(v any) InstallationRepositoryFilter {
+				return InstallationRepositoryFilter{AggregateID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Between: func(from, before time.Time) InstallationRepositoryFilter {
+				return InstallationRepositoryFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (InstallationRepositoryRow, error) {
+			return queries.GetInstallationRepositoryRow(ctx, projectiontest.As[int64](key["repository_id"]))
+		},
+		Key: []string{"repository_id"},
+		List: func(ctx context.Context, filter InstallationRepositoryFilter, limit int, after string) (projection.ListPage[InstallationRepositoryRow], error) {
+			return queries.ListInstallationRepositoryRows(ctx, InstallationRepositoryListOptions{
+				After:                        after,
+				InstallationRepositoryFilter: filter,
+				Limit:                        limit,
+			})
+		},
+		Table:      "installation_repositories",
+		Tombstones: "installation_repositories_tombstones",
+	})
 }

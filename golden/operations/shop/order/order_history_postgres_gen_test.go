@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -282,4 +283,85 @@ func TestOrderHistoryFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestOrderHistoryQueries replays random histories of the projection's
+// events into order_histories, then reads every row back through
+// PostgresOrderHistoryQueries: GetOrderHistoryRow for every row and every
+// deleted key, every page of ListOrderHistoryRows, and ListOrderHistoryRows
+// and CountOrderHistoryRows with each filter, against the table's own rows.
+// It needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderHistoryQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order_history",
+		Topics: []string{
+			"order.placed",
+			"order.shipped",
+			"order.cancelled",
+		},
+		Tables: []string{"order_histories"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderHistoryProjection(NewPostgresOrderHistoryReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderHistoryFold(),
+	}
+	types := projection.EventTypes{
+		"order.cancelled": func() any {
+			return new(Cancelled)
+		},
+		"order.placed": func() any {
+			return new(Placed)
+		},
+		"order.shipped": func() any {
+			return new(Shipped)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresOrderHistoryQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[OrderHistoryRow, OrderHistoryFilter]{
+		Columns: func(r OrderHistoryRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"carrier":           r.Carrier,
+				"created_at":        r.CreatedAt,
+				"customer":          r.Customer,
+				"lines":             r.Lines,
+				"position":          r.Position,
+				"reason":            r.Reason,
+				"shipped_at":        r.ShippedAt,
+				"total":             r.Total,
+			}
+		},
+		Count: queries.CountOrderHistoryRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[OrderHistoryFilter]{{
+			Column: "aggregate_id",
+			Equal: func(v any) OrderHistoryFilter {
+				return OrderHistoryFilter{AggregateID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Between: func(from, before time.Time) OrderHistoryFilter {
+				return OrderHistoryFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (OrderHistoryRow, error) {
+			return queries.GetOrderHistoryRow(ctx, projectiontest.As[int64](key["position"]))
+		},
+		Key: []string{"position"},
+		List: func(ctx context.Context, filter OrderHistoryFilter, limit int, after string) (projection.ListPage[OrderHistoryRow], error) {
+			return queries.ListOrderHistoryRows(ctx, OrderHistoryListOptions{
+				After:              after,
+				Limit:              limit,
+				OrderHistoryFilter: filter,
+			})
+		},
+		Table: "order_histories",
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -317,4 +318,81 @@ func TestOrderStatusFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestOrderStatusQueries replays random histories of the projection's
+// events into order_statuses, then reads every row back through
+// PostgresOrderStatusQueries: GetOrderStatusRow for every row and every
+// deleted key, every page of ListOrderStatusRows, and ListOrderStatusRows
+// and CountOrderStatusRows with each filter, against the table's own rows.
+// It needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestOrderStatusQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "order_status",
+		Topics: []string{
+			"order.placed",
+			"order.shipped",
+			"order.cancelled",
+		},
+		Tables: []string{"order_statuses"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewOrderStatusProjection(NewPostgresOrderStatusReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     OrderStatusFold(),
+	}
+	types := projection.EventTypes{
+		"order.cancelled": func() any {
+			return new(Cancelled)
+		},
+		"order.placed": func() any {
+			return new(Placed)
+		},
+		"order.shipped": func() any {
+			return new(Shipped)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresOrderStatusQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[OrderStatusRow, OrderStatusFilter]{
+		Columns: func(r OrderStatusRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"carrier":           r.Carrier,
+				"created_at":        r.CreatedAt,
+				"customer":          r.Customer,
+				"last_position":     r.LastPosition,
+				"reason":            r.Reason,
+				"shipped_at":        r.ShippedAt,
+				"status":            r.Status,
+				"total_cents":       r.TotalCents,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountOrderStatusRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[OrderStatusFilter]{{
+			Between: func(from, before time.Time) OrderStatusFilter {
+				return OrderStatusFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (OrderStatusRow, error) {
+			return queries.GetOrderStatusRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter OrderStatusFilter, limit int, after string) (projection.ListPage[OrderStatusRow], error) {
+			return queries.ListOrderStatusRows(ctx, OrderStatusListOptions{
+				After:             after,
+				Limit:             limit,
+				OrderStatusFilter: filter,
+			})
+		},
+		Table: "order_statuses",
+	})
 }

@@ -540,3 +540,120 @@ func TestInvoiceFastRebuildEqualsReplay(t *testing.T) {
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"})
 }
+
+// TestInvoiceQueries replays random histories of the projection's events
+// into invoices, then reads every row back through PostgresInvoiceQueries:
+// GetInvoiceRow for every row and every deleted key, every page of
+// ListInvoiceRows, and ListInvoiceRows and CountInvoiceRows with each
+// filter, against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestInvoiceQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "invoice",
+		Topics: []string{
+			"invoice.issued",
+			"invoice.Paid",
+			"invoice.voided",
+		},
+		Tables: []string{"invoices"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInvoiceProjection(NewPostgresInvoiceReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InvoiceFold(),
+	}
+	types := projection.EventTypes{
+		"invoice.Paid": func() any {
+			return new(Paid)
+		},
+		"invoice.issued": func() any {
+			return new(Issued)
+		},
+		"invoice.voided": func() any {
+			return new(Voided)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresInvoiceQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"aggregate-1", "aggregate-2", "aggregate-3", "aggregate-4"}, projectiontest.Queries[InvoiceRow, InvoiceFilter]{
+		Columns: func(r InvoiceRow) projectiontest.Row {
+			return projectiontest.Row{
+				"address":           r.Address,
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"amount":            r.Amount,
+				"amount_paid":       r.AmountPaid,
+				"attachment":        r.Attachment,
+				"balance":           r.Balance,
+				"checksum":          r.Checksum,
+				"created_at":        r.CreatedAt,
+				"customer_id":       r.CustomerID,
+				"discount":          r.Discount,
+				"due_at":            r.DueAt,
+				"external_id":       r.ExternalID,
+				"final":             r.Final,
+				"invoice_id":        r.InvoiceID,
+				"issued_at":         r.IssuedAt,
+				"items":             r.Items,
+				"last_position":     r.LastPosition,
+				"line_ids":          r.LineIDs,
+				"lines":             r.Lines,
+				"metadata":          r.Metadata,
+				"note":              r.Note,
+				"number":            r.Number,
+				"paid_at":           r.PaidAt,
+				"priority":          r.Priority,
+				"quantity":          r.Quantity,
+				"reason":            r.Reason,
+				"ref":               r.Ref,
+				"region":            r.Region,
+				"retries":           r.Retries,
+				"status":            r.Status,
+				"tags":              r.Tags,
+				"tax_rate":          r.TaxRate,
+				"terms":             r.Terms,
+				"total":             r.Total,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountInvoiceRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[InvoiceFilter]{{
+			Between: func(from, before time.Time) InvoiceFilter {
+				return InvoiceFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "invoice_id",
+			Equal: func(v any) InvoiceFilter {
+				return InvoiceFilter{InvoiceID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Column: "external_id",
+			Equal: func(v any) InvoiceFilter {
+				return InvoiceFilter{ExternalID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Column: "customer_id",
+			Equal: func(v any) InvoiceFilter {
+				return InvoiceFilter{CustomerID: projectiontest.Ptr[CustomerID](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (InvoiceRow, error) {
+			return queries.GetInvoiceRow(ctx, projectiontest.As[string](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter InvoiceFilter, limit int, after string) (projection.ListPage[InvoiceRow], error) {
+			return queries.ListInvoiceRows(ctx, InvoiceListOptions{
+				After:         after,
+				InvoiceFilter: filter,
+				Limit:         limit,
+			})
+		},
+		Table: "invoices",
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -367,4 +368,83 @@ func TestProductFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestProductQueries replays random histories of the projection's events
+// into products, then reads every row back through PostgresProductQueries:
+// GetProductRow for every row and every deleted key, every page of
+// ListProductRows, and ListProductRows and CountProductRows with each
+// filter, against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestProductQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "product",
+		Topics: []string{
+			"example.com/registry/catalog/product.Created",
+			"catalog.product.price_changed",
+			"example.com/registry/catalog/product.Renamed",
+			"example.com/registry/catalog/product.Discontinued",
+		},
+		Tables: []string{"products"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewProductProjection(NewPostgresProductReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     ProductFold(),
+	}
+	types := projection.EventTypes{
+		"catalog.product.price_changed": func() any {
+			return new(PriceChanged)
+		},
+		"example.com/registry/catalog/product.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/catalog/product.Discontinued": func() any {
+			return new(Discontinued)
+		},
+		"example.com/registry/catalog/product.Renamed": func() any {
+			return new(Renamed)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresProductQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[ProductRow, ProductFilter]{
+		Columns: func(r ProductRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"is_discontinued":   r.IsDiscontinued,
+				"last_position":     r.LastPosition,
+				"name":              r.Name,
+				"price":             r.Price,
+				"sku":               r.Sku,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountProductRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[ProductFilter]{{
+			Between: func(from, before time.Time) ProductFilter {
+				return ProductFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (ProductRow, error) {
+			return queries.GetProductRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter ProductFilter, limit int, after string) (projection.ListPage[ProductRow], error) {
+			return queries.ListProductRows(ctx, ProductListOptions{
+				After:         after,
+				Limit:         limit,
+				ProductFilter: filter,
+			})
+		},
+		Table: "products",
+	})
 }

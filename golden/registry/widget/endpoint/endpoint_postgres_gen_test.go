@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -305,4 +306,83 @@ func TestEndpointFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestEndpointQueries replays random histories of the projection's events
+// into endpoints, then reads every row back through
+// PostgresEndpointQueries: GetEndpointRow for every row and every deleted
+// key, every page of ListEndpointRows, and ListEndpointRows and
+// CountEndpointRows with each filter, against the table's own rows. It
+// needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestEndpointQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "endpoint",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/widget/endpoint.Activated",
+			"example.com/registry/widget/endpoint.Deactivated",
+		},
+		Tables: []string{"endpoints"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewEndpointProjection(NewPostgresEndpointReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     EndpointFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/widget/endpoint.Activated": func() any {
+			return new(Activated)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/widget/endpoint.Deactivated": func() any {
+			return new(Deactivated)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresEndpointQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[EndpointRow, EndpointFilter]{
+		Columns: func(r EndpointRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"is_active":         r.IsActive,
+				"last_position":     r.LastPosition,
+				"tenant_id":         r.TenantID,
+				"updated_at":        r.UpdatedAt,
+				"url":               r.URL,
+			}
+		},
+		Count: queries.CountEndpointRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[EndpointFilter]{{
+			Between: func(from, before time.Time) EndpointFilter {
+				return EndpointFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "tenant_id",
+			Equal: func(v any) EndpointFilter {
+				return EndpointFilter{TenantID: projectiontest.Ptr[string](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (EndpointRow, error) {
+			return queries.GetEndpointRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter EndpointFilter, limit int, after string) (projection.ListPage[EndpointRow], error) {
+			return queries.ListEndpointRows(ctx, EndpointListOptions{
+				After:          after,
+				EndpointFilter: filter,
+				Limit:          limit,
+			})
+		},
+		Table: "endpoints",
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -355,4 +356,94 @@ func TestInstallationFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestInstallationQueries replays random histories of the projection's
+// events into installations, then reads every row back through
+// PostgresInstallationQueries: GetInstallationRow for every row and every
+// deleted key, every page of ListInstallationRows, and ListInstallationRows
+// and CountInstallationRows with each filter, against the table's own rows.
+// It needs a database: set PROJGEN_TEST_DATABASE_URL to run it.
+func TestInstallationQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "installation",
+		Topics: []string{
+			"example.com/registry/github/installation.Created",
+			"example.com/registry/github/installation.Suspended",
+			"example.com/registry/github/installation.Unsuspended",
+			"example.com/registry/github/installation.Deleted",
+		},
+		Tables: []string{"installations", "installations_tombstones"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewInstallationProjection(NewPostgresInstallationReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     InstallationFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(Deleted)
+		},
+		"example.com/registry/github/installation.Suspended": func() any {
+			return new(Suspended)
+		},
+		"example.com/registry/github/installation.Unsuspended": func() any {
+			return new(Unsuspended)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresInstallationQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[InstallationRow, InstallationFilter]{
+		Columns: func(r InstallationRow) projectiontest.Row {
+			return projectiontest.Row{
+				"account_login":     r.AccountLogin,
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"installation_id":   r.InstallationID,
+				"is_suspended":      r.IsSuspended,
+				"last_position":     r.LastPosition,
+				"tenant_id":         r.TenantID,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountInstallationRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[InstallationFilter]{{
+			Between: func(from, before time.Time) InstallationFilter {
+				return InstallationFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "installation_id",
+			Equal: func(v any) InstallationFilter {
+				return InstallationFilter{InstallationID: projectiontest.Ptr[int64](v)}
+			},
+		}, {
+			Column: "tenant_id",
+			Equal: func(v any) InstallationFilter {
+				return InstallationFilter{TenantID: projectiontest.Ptr[string](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (InstallationRow, error) {
+			return queries.GetInstallationRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter InstallationFilter, limit int, after string) (projection.ListPage[InstallationRow], error) {
+			return queries.ListInstallationRows(ctx, InstallationListOptions{
+				After:              after,
+				InstallationFilter: filter,
+				Limit:              limit,
+			})
+		},
+		Table:      "installations",
+		Tombstones: "installations_tombstones",
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"example.com/registry/github/installation"
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -325,4 +326,85 @@ func TestGithubRepositoryFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestGithubRepositoryQueries replays random histories of the projection's
+// events into github_repositories, then reads every row back through
+// PostgresGithubRepositoryQueries: GetGithubRepositoryRow for every row and
+// every deleted key, every page of ListGithubRepositoryRows, and
+// ListGithubRepositoryRows and CountGithubRepositoryRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestGithubRepositoryQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "github_repository",
+		Topics: []string{
+			"example.com/registry/github/installation.RepositoryAdded",
+			"example.com/registry/github/installation.RepositoryRemoved",
+			"example.com/registry/github/installation.Deleted",
+		},
+		Tables: []string{"github_repositories", "github_repositories_tombstones"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewGithubRepositoryProjection(NewPostgresGithubRepositoryReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     GithubRepositoryFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Deleted": func() any {
+			return new(installation.Deleted)
+		},
+		"example.com/registry/github/installation.RepositoryAdded": func() any {
+			return new(installation.RepositoryAdded)
+		},
+		"example.com/registry/github/installation.RepositoryRemoved": func() any {
+			return new(installation.RepositoryRemoved)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresGithubRepositoryQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[GithubRepositoryRow, GithubRepositoryFilter]{
+		Columns: func(r GithubRepositoryRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"last_position":     r.LastPosition,
+				"repository_id":     r.RepositoryID,
+				"repository_name":   r.RepositoryName,
+				"repository_url":    r.RepositoryURL,
+				"updated_at":        r.UpdatedAt,
+			}
+		},
+		Count: queries.CountGithubRepositoryRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[GithubRepositoryFilter]{{
+			Column: "aggregate_id",
+			Equal: func(v any) GithubRepositoryFilter {
+				return GithubRepositoryFilter{AggregateID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Between: func(from, before time.Time) GithubRepositoryFilter {
+				return GithubRepositoryFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (GithubRepositoryRow, error) {
+			return queries.GetGithubRepositoryRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]), projectiontest.As[int64](key["repository_id"]))
+		},
+		Key: []string{"aggregate_id", "repository_id"},
+		List: func(ctx context.Context, filter GithubRepositoryFilter, limit int, after string) (projection.ListPage[GithubRepositoryRow], error) {
+			return queries.ListGithubRepositoryRows(ctx, GithubRepositoryListOptions{
+				After:                  after,
+				GithubRepositoryFilter: filter,
+				Limit:                  limit,
+			})
+		},
+		Table:      "github_repositories",
+		Tombstones: "github_repositories_tombstones",
+	})
 }

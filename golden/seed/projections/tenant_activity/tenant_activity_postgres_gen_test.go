@@ -10,6 +10,7 @@ import (
 
 	"example.com/registry/github/installation"
 	"example.com/registry/widget/endpoint"
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -211,4 +212,83 @@ func TestTenantActivityFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestTenantActivityQueries replays random histories of the projection's
+// events into tenant_activities, then reads every row back through
+// PostgresTenantActivityQueries: GetTenantActivityRow for every row and
+// every deleted key, every page of ListTenantActivityRows, and
+// ListTenantActivityRows and CountTenantActivityRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestTenantActivityQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "tenant_activity",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/github/installation.Created",
+		},
+		Tables: []string{"tenant_activities"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewTenantActivityProjection(NewPostgresTenantActivityReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     TenantActivityFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/github/installation.Created": func() any {
+			return new(installation.Created)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(endpoint.Created)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresTenantActivityQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[TenantActivityRow, TenantActivityFilter]{
+		Columns: func(r TenantActivityRow) projectiontest.Row {
+			return projectiontest.Row{
+				"activity_type":     r.ActivityType,
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"position":          r.Position,
+				"tenant_id":         r.TenantID,
+			}
+		},
+		Count: queries.CountTenantActivityRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[TenantActivityFilter]{{
+			Column: "aggregate_id",
+			Equal: func(v any) TenantActivityFilter {
+				return TenantActivityFilter{AggregateID: projectiontest.Ptr[uuid.UUID](v)}
+			},
+		}, {
+			Between: func(from, before time.Time) TenantActivityFilter {
+				return TenantActivityFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "tenant_id",
+			Equal: func(v any) TenantActivityFilter {
+				return TenantActivityFilter{TenantID: projectiontest.Ptr[string](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (TenantActivityRow, error) {
+			return queries.GetTenantActivityRow(ctx, projectiontest.As[int64](key["position"]))
+		},
+		Key: []string{"position"},
+		List: func(ctx context.Context, filter TenantActivityFilter, limit int, after string) (projection.ListPage[TenantActivityRow], error) {
+			return queries.ListTenantActivityRows(ctx, TenantActivityListOptions{
+				After:                after,
+				Limit:                limit,
+				TenantActivityFilter: filter,
+			})
+		},
+		Table: "tenant_activities",
+	})
 }

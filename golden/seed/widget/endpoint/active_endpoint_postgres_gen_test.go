@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/projgen/projgen/projection"
 	"github.com/projgen/projgen/projection/projectiontest"
 )
@@ -418,4 +419,84 @@ func TestActiveEndpointFastRebuildEqualsReplay(t *testing.T) {
 		},
 	}
 	projectiontest.FastRebuildEqualsReplay(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"})
+}
+
+// TestActiveEndpointQueries replays random histories of the projection's
+// events into active_endpoints, then reads every row back through
+// PostgresActiveEndpointQueries: GetActiveEndpointRow for every row and
+// every deleted key, every page of ListActiveEndpointRows, and
+// ListActiveEndpointRows and CountActiveEndpointRows with each filter,
+// against the table's own rows. It needs a database: set
+// PROJGEN_TEST_DATABASE_URL to run it.
+func TestActiveEndpointQueries(t *testing.T) {
+	pool := projectiontest.Open(t, "migrations")
+	reg := projection.Registration{
+		Name: "active_endpoint",
+		Topics: []string{
+			"example.com/registry/widget/endpoint.Created",
+			"example.com/registry/widget/endpoint.Activated",
+			"example.com/registry/widget/endpoint.Deactivated",
+		},
+		Tables: []string{"active_endpoints", "active_endpoints_held"},
+		New: func(db projection.DBTX) projection.Projection {
+			return NewActiveEndpointProjection(NewPostgresActiveEndpointReadModel(db))
+		},
+		Pipeline: true,
+		Fold:     ActiveEndpointFold(),
+	}
+	types := projection.EventTypes{
+		"example.com/registry/widget/endpoint.Activated": func() any {
+			return new(Activated)
+		},
+		"example.com/registry/widget/endpoint.Created": func() any {
+			return new(Created)
+		},
+		"example.com/registry/widget/endpoint.Deactivated": func() any {
+			return new(Deactivated)
+		},
+	}
+	db := projectiontest.Record(pool)
+	queries := NewPostgresActiveEndpointQueries(db)
+	projectiontest.QueriesReadTheTable(t, pool, reg, types, []string{"6f1c2a3e-0000-4000-8000-000000000001", "6f1c2a3e-0000-4000-8000-000000000002", "6f1c2a3e-0000-4000-8000-000000000003", "6f1c2a3e-0000-4000-8000-000000000004"}, projectiontest.Queries[ActiveEndpointRow, ActiveEndpointFilter]{
+		Columns: func(r ActiveEndpointRow) projectiontest.Row {
+			return projectiontest.Row{
+				"aggregate_id":      r.AggregateID,
+				"aggregate_version": r.AggregateVersion,
+				"created_at":        r.CreatedAt,
+				"is_active":         r.IsActive,
+				"last_position":     r.LastPosition,
+				"tenant_id":         r.TenantID,
+				"updated_at":        r.UpdatedAt,
+				"url":               r.URL,
+			}
+		},
+		Count: queries.CountActiveEndpointRows,
+		DB:    db,
+		Filters: []projectiontest.Filter[ActiveEndpointFilter]{{
+			Between: func(from, before time.Time) ActiveEndpointFilter {
+				return ActiveEndpointFilter{
+					CreatedAtBefore: &before,
+					CreatedAtFrom:   &from,
+				}
+			},
+			Column: "created_at",
+		}, {
+			Column: "tenant_id",
+			Equal: func(v any) ActiveEndpointFilter {
+				return ActiveEndpointFilter{TenantID: projectiontest.Ptr[string](v)}
+			},
+		}},
+		Get: func(ctx context.Context, key projectiontest.Row) (ActiveEndpointRow, error) {
+			return queries.GetActiveEndpointRow(ctx, projectiontest.As[uuid.UUID](key["aggregate_id"]))
+		},
+		Key: []string{"aggregate_id"},
+		List: func(ctx context.Context, filter ActiveEndpointFilter, limit int, after string) (projection.ListPage[ActiveEndpointRow], error) {
+			return queries.ListActiveEndpointRows(ctx, ActiveEndpointListOptions{
+				ActiveEndpointFilter: filter,
+				After:                after,
+				Limit:                limit,
+			})
+		},
+		Table: "active_endpoints",
+	})
 }

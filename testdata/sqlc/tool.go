@@ -1,0 +1,3 @@
+// Package sqlc holds nothing: the module pins sqlc as a tool for
+// projgen's TestSqlcParsesTheSchemas.
+package sqlc
