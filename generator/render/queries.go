@@ -269,14 +269,7 @@ func (r *renderer) queryMethods(f *jen.File, p *model.Projection) {
 // back through the generated queries (projectiontest.QueriesReadTheTable).
 func queriesTest(f *jen.File, p *model.Projection) {
 	n, q, t := p.Names, p.Queries, p.Table
-	var types []model.EventType
-	for _, m := range p.Methods {
-		types = append(types, model.EventType{Topic: m.Topic, Event: m.Event})
-	}
-	var ids []jen.Code
-	for i := range 4 {
-		ids = append(ids, jen.Lit(sampleAggregateID(p.KeyType, i+1)))
-	}
+	types, ids := historyInputs(p)
 	var keys []jen.Code
 	var getArgs []jen.Code
 	for _, k := range q.Key {

@@ -485,11 +485,9 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	return f
 }
 
-// fastRebuildTest renders the test that a fast rebuild, which folds the
-// events with the projection's Fold and copies the rows, leaves the rows
-// a replay through the Postgres read model does, over random histories
-// (projectiontest.FastRebuildEqualsReplay).
-func fastRebuildTest(f *jen.File, p *model.Projection) {
+// historyInputs are what the tests of random histories take: the event
+// types of the projection's methods, and four sample aggregate IDs.
+func historyInputs(p *model.Projection) ([]model.EventType, []jen.Code) {
 	var types []model.EventType
 	for _, m := range p.Methods {
 		types = append(types, model.EventType{Topic: m.Topic, Event: m.Event})
@@ -498,6 +496,15 @@ func fastRebuildTest(f *jen.File, p *model.Projection) {
 	for i := range 4 {
 		ids = append(ids, jen.Lit(sampleAggregateID(p.KeyType, i+1)))
 	}
+	return types, ids
+}
+
+// fastRebuildTest renders the test that a fast rebuild, which folds the
+// events with the projection's Fold and copies the rows, leaves the rows
+// a replay through the Postgres read model does, over random histories
+// (projectiontest.FastRebuildEqualsReplay).
+func fastRebuildTest(f *jen.File, p *model.Projection) {
+	types, ids := historyInputs(p)
 	name := "Test" + p.Names.Base + "FastRebuildEqualsReplay"
 	f.Add(doc(fmt.Sprintf("%s replays random histories of the projection's events into %s through %s, "+
 		"then rebuilds the tables with %s, folding the events in memory and copying the rows, in one pass and in many: "+

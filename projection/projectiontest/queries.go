@@ -92,13 +92,7 @@ func QueriesReadTheTable[R, F any](t testing.TB, pool *pgxpool.Pool, reg project
 	seed, _ := replaySettings(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	ctx := context.Background()
-	setup := &projection.Runner{Pool: pool}
-	if _, err := pool.Exec(ctx, projection.EventsTableSQL); err != nil {
-		t.Fatalf("QueriesReadTheTable: create the events table: %v", err)
-	}
-	if err := setup.Setup(ctx); err != nil {
-		t.Fatalf("QueriesReadTheTable: %v", err)
-	}
+	setUp(t, pool, "QueriesReadTheTable")
 	topics := topicsOf(types, reg.Topics)
 	read := 0
 	for trial := range rebuildTrials {

@@ -47,13 +47,7 @@ func FastRebuildEqualsReplay(t testing.TB, pool *pgxpool.Pool, reg projection.Re
 	seed, _ := replaySettings(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	ctx := context.Background()
-	setup := &projection.Runner{Pool: pool}
-	if _, err := pool.Exec(ctx, projection.EventsTableSQL); err != nil {
-		t.Fatalf("FastRebuildEqualsReplay: create the events table: %v", err)
-	}
-	if err := setup.Setup(ctx); err != nil {
-		t.Fatalf("FastRebuildEqualsReplay: %v", err)
-	}
+	setUp(t, pool, "FastRebuildEqualsReplay")
 	topics := topicsOf(types, reg.Topics)
 	snapshot := snapshotQuery(reg.Tables)
 	replayed := reg
@@ -111,6 +105,19 @@ func FastRebuildEqualsReplay(t testing.TB, pool *pgxpool.Pool, reg projection.Re
 	}
 	if rows == 0 {
 		t.Errorf("FastRebuildEqualsReplay: the random histories left no rows in %s, so nothing was compared (seed %d)", strings.Join(reg.Tables, ", "), seed)
+	}
+}
+
+// setUp creates the events table and the runner's tables in pool's
+// schema, for the test helper named who.
+func setUp(t testing.TB, pool *pgxpool.Pool, who string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, projection.EventsTableSQL); err != nil {
+		t.Fatalf("%s: create the events table: %v", who, err)
+	}
+	if err := (&projection.Runner{Pool: pool}).Setup(ctx); err != nil {
+		t.Fatalf("%s: %v", who, err)
 	}
 }
 
