@@ -143,6 +143,9 @@ type Projection struct {
 	// Events are the projected events, in the order of the read model's
 	// methods.
 	Events []Event `yaml:"events"`
+	// Unique are data columns whose values no two rows share: each gets
+	// a UNIQUE index, which the queries' filters use too.
+	Unique []string `yaml:"unique,omitempty"`
 }
 
 // Key says what identifies a row.

@@ -121,7 +121,7 @@ func (t *Table) Schema() *schema.Table {
 		})
 	}
 	for _, ix := range t.Indexes {
-		st.Indexes = append(st.Indexes, &schema.Index{Name: ix.Name, Columns: ix.Columns})
+		st.Indexes = append(st.Indexes, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
 	}
 	return st
 }

@@ -434,6 +434,8 @@ type Index struct {
 	Name string
 	// Columns are the indexed columns.
 	Columns []string
+	// Unique is true for a UNIQUE index.
+	Unique bool
 }
 
 // Registry is the generated package that lists every projection of the

@@ -748,10 +748,52 @@ func (t *tableBuilder) onlyConstants(c *Column) bool {
 	return true
 }
 
+// uniqueColumns checks the projection's unique: columns and returns
+// them: data columns of scalar types, of a table with a row per key (an
+// append-only table has a row per event, whose values repeat).
+func (t *tableBuilder) uniqueColumns() map[string]bool {
+	out := map[string]bool{}
+	for i, name := range t.cp.Unique {
+		at := fmt.Sprintf("%s.unique[%d]", t.pp, i)
+		var col *Column
+		var data []string
+		for _, c := range t.table.Columns {
+			if c.Role == DataColumn {
+				data = append(data, c.Name)
+				if c.Name == name {
+					col = c
+				}
+			}
+		}
+		switch {
+		case t.table.KeyFrom != config.KeyAggregate:
+			t.ok = false
+			t.b.errorf(at, "table %s is keyed by %s: projgen makes columns unique only in tables keyed by aggregate, a row per aggregate", t.table.Name, t.table.KeyFrom).
+				WithHint("remove unique: from projection %s, or add your own unique index in a migration of your own", t.cp.Name)
+		case t.table.AppendOnly:
+			t.ok = false
+			t.b.errorf(at, "table %s has a row per event, so its column %s repeats: it cannot be unique", t.table.Name, name).
+				WithHint("remove unique: from projection %s", t.cp.Name)
+		case col == nil:
+			t.ok = false
+			t.b.errorf(at, "table %s has no data column %s to make unique", t.table.Name, name).
+				WithHint("name one of its columns: %s", strings.Join(data, ", "))
+		case col.SQLType == "jsonb" || strings.HasSuffix(col.SQLType, "[]") || col.SQLType == "bytea" || col.SQLType == "boolean":
+			t.ok = false
+			t.b.errorf(at, "column %s of table %s is %s, which projgen does not make unique", name, t.table.Name, col.SQLType).
+				WithHint("make a text, number, uuid or time column unique, or add your own index in a migration of your own")
+		default:
+			out[name] = true
+		}
+	}
+	return out
+}
+
 // indexes adds an index on created_at, on the aggregate ID when it is not
 // the key, and on every scalar column named like an ID (tenant_id), the
 // columns read models are most often queried by.
 func (t *tableBuilder) indexes() {
+	unique := t.uniqueColumns()
 	add := func(col string) {
 		t.table.Indexes = append(t.table.Indexes, &Index{
 			Name:    identifier(t.table.Name + "_" + col + "_idx"),
@@ -760,6 +802,12 @@ func (t *tableBuilder) indexes() {
 	}
 	for _, c := range t.table.Columns {
 		switch {
+		case unique[c.Name]:
+			t.table.Indexes = append(t.table.Indexes, &Index{
+				Name:    identifier(t.table.Name + "_" + c.Name + "_key"),
+				Columns: []string{c.Name},
+				Unique:  true,
+			})
 		case c == t.table.Scope:
 			// The primary key begins with it, and serves its lookups.
 		case c.Role == AggregateColumn, c.Role == CreatedColumn:

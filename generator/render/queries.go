@@ -331,8 +331,8 @@ func queriesTest(f *jen.File, p *model.Projection) {
 		jen.Id("types").Op(":=").Add(eventTypes(types)),
 		jen.Id("db").Op(":=").Qual(runtimeTest, "Record").Call(jen.Id("pool")),
 		jen.Id("queries").Op(":=").Id(n.NewPostgresQueries).Call(jen.Id("db")),
-		jen.Qual(runtimeTest, "QueriesReadTheTable").Call(jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
+		jen.Qual(runtimeTest, "QueriesReadTheTable").Call(append([]jen.Code{jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
 			jen.Index().String().Values(ids...),
-			jen.Qual(runtimeTest, "Queries").Types(jen.Id(n.Row), jen.Id(n.Filter)).Values(spec)),
+			jen.Qual(runtimeTest, "Queries").Types(jen.Id(n.Row), jen.Id(n.Filter)).Values(spec)}, historyOptions(p)...)...),
 	)
 }

@@ -485,6 +485,28 @@ func (r *renderer) postgresTest(p *model.Projection) *jen.File {
 	return f
 }
 
+// historyOptions are the projectiontest.UniqueField options of the tests
+// of random histories: each event field written to a unique column.
+func historyOptions(p *model.Projection) []jen.Code {
+	unique := map[string]bool{}
+	for _, ix := range p.Table.Indexes {
+		if ix.Unique {
+			for _, c := range ix.Columns {
+				unique[c] = true
+			}
+		}
+	}
+	var opts []jen.Code
+	for _, m := range p.Methods {
+		for _, w := range m.Writes {
+			if w.Source == model.FromParam && w.Param.Field != nil && unique[w.Column.Name] {
+				opts = append(opts, jen.Qual(runtimeTest, "UniqueField").Call(jen.Lit(m.Topic), jen.Lit(w.Param.Field.Name)))
+			}
+		}
+	}
+	return opts
+}
+
 // historyInputs are what the tests of random histories take: the event
 // types of the projection's methods, and four sample aggregate IDs.
 func historyInputs(p *model.Projection) ([]model.EventType, []jen.Code) {
@@ -514,8 +536,8 @@ func fastRebuildTest(f *jen.File, p *model.Projection) {
 		jen.Id("pool").Op(":=").Qual(runtimeTest, "Open").Call(jen.Id("t"), jen.Lit("migrations")),
 		jen.Id("reg").Op(":=").Qual(runtime, "Registration").Add(registration(p).(*jen.Statement).Clone()),
 		jen.Id("types").Op(":=").Add(eventTypes(types)),
-		jen.Qual(runtimeTest, "FastRebuildEqualsReplay").Call(jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
-			jen.Index().String().Values(ids...)),
+		jen.Qual(runtimeTest, "FastRebuildEqualsReplay").Call(append([]jen.Code{jen.Id("t"), jen.Id("pool"), jen.Id("reg"), jen.Id("types"),
+			jen.Index().String().Values(ids...)}, historyOptions(p)...)...),
 	)
 }
 

@@ -148,18 +148,18 @@ func usesIndex(plan string) bool {
 }
 
 // fillTable inserts n rows into table, each column's value made from the
-// row's number by the column's type: distinct for the primary key's
-// columns, from a few dozen values for the others, so that a filter
-// selects a few percent of the rows.
+// row's number by the column's type: distinct for the columns of the
+// primary key and of unique indexes, from a few dozen values for the
+// others, so that a filter selects a few percent of the rows.
 func fillTable(ctx context.Context, db projection.DBTX, table string, n int) error {
-	rows, err := db.Query(ctx, `SELECT c.column_name, c.data_type,
-	    EXISTS (SELECT 1 FROM information_schema.table_constraints tc
-	            JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name)
-	            WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = c.table_schema
-	              AND tc.table_name = c.table_name AND k.column_name = c.column_name)
-	  FROM information_schema.columns c
-	 WHERE c.table_schema = current_schema() AND c.table_name = $1
-	 ORDER BY c.ordinal_position`, table)
+	// The columns in order, with their types, and whether a primary key
+	// or unique index holds them, which wants a value per row.
+	rows, err := db.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+	    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid
+	            AND (i.indisprimary OR i.indisunique) AND a.attnum = ANY (i.indkey))
+	  FROM pg_attribute a
+	 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	 ORDER BY a.attnum`, pgx.Identifier{table}.Sanitize())
 	if err != nil {
 		return err
 	}
@@ -183,24 +183,24 @@ func fillTable(ctx context.Context, db projection.DBTX, table string, n int) err
 		if c.key {
 			v = "i"
 		}
-		switch c.typ {
-		case "uuid":
+		switch typ := c.typ; {
+		case typ == "uuid":
 			exprs[i] = "md5(" + v + "::text)::uuid"
-		case "text", "character varying":
+		case typ == "text", strings.HasPrefix(typ, "character varying"):
 			exprs[i] = "'v' || " + v
-		case "bigint", "integer", "smallint", "numeric":
+		case typ == "bigint", typ == "integer", typ == "smallint", strings.HasPrefix(typ, "numeric"):
 			exprs[i] = v
-		case "double precision", "real":
+		case typ == "double precision", typ == "real":
 			exprs[i] = v + " / 7.0"
-		case "boolean":
+		case typ == "boolean":
 			exprs[i] = v + " % 2 = 0"
-		case "timestamp with time zone":
+		case typ == "timestamp with time zone":
 			exprs[i] = "timestamptz '2026-01-01 00:00:00Z' + i * interval '1 minute'"
-		case "jsonb":
+		case typ == "jsonb":
 			exprs[i] = "'null'::jsonb" // decodes into any Go type
-		case "bytea":
+		case typ == "bytea":
 			exprs[i] = "'\\x00'::bytea"
-		case "ARRAY":
+		case strings.HasSuffix(typ, "[]"):
 			exprs[i] = "'{}'"
 		default:
 			return fmt.Errorf("column %s: no values for type %s", c.name, c.typ)

@@ -15,17 +15,27 @@ import (
 // aggregates drawn from ids, each aggregate's versions counting from 1.
 // Payloads are filled with values from small sets, so that events meet
 // on the same rows: the same child key, the same flag, the same name.
-func history(rng *rand.Rand, types projection.EventTypes, topics, ids []string, n int) ([]projection.Stored, error) {
+func history(rng *rand.Rand, types projection.EventTypes, topics, ids []string, n int, opts ...HistoryOption) ([]projection.Stored, error) {
+	var spec historySpec
+	for _, o := range opts {
+		o(&spec)
+	}
 	versions := map[string]int64{}
 	events := make([]projection.Stored, 0, n)
 	for range n {
-		id := ids[rng.IntN(len(ids))]
+		k := rng.IntN(len(ids))
+		id := ids[k]
 		topic := topics[rng.IntN(len(topics))]
 		versions[id]++
 		data := []byte("null")
 		if newPayload := types[topic]; newPayload != nil {
 			payload := newPayload()
 			fill(rng, reflect.ValueOf(payload).Elem(), 0)
+			for _, field := range spec.unique[topic] {
+				if v := reflect.ValueOf(payload).Elem(); v.Kind() == reflect.Struct {
+					setUnique(v.FieldByName(field), k)
+				}
+			}
 			b, err := json.Marshal(payload)
 			if err != nil {
 				return nil, fmt.Errorf("encode a random %T for %s: %w", payload, topic, err)
@@ -136,4 +146,58 @@ func topicsOf(types projection.EventTypes, want []string) []string {
 	}
 	slices.Sort(topics)
 	return topics
+}
+
+// A HistoryOption shapes the random histories of FastRebuildEqualsReplay
+// and QueriesReadTheTable.
+type HistoryOption func(*historySpec)
+
+type historySpec struct {
+	unique map[string][]string // topic → payload fields
+}
+
+// UniqueField gives field of the payloads of topic one value per
+// aggregate, different for each: the values of a column declared
+// unique, which random values would repeat across rows.
+func UniqueField(topic, field string) HistoryOption {
+	return func(s *historySpec) {
+		if s.unique == nil {
+			s.unique = map[string][]string{}
+		}
+		s.unique[topic] = append(s.unique[topic], field)
+	}
+}
+
+// setUnique sets v to the value of the k-th aggregate.
+func setUnique(v reflect.Value, k int) {
+	if !v.IsValid() || !v.CanSet() {
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		p := reflect.New(v.Type().Elem())
+		setUnique(p.Elem(), k)
+		v.Set(p)
+		return
+	}
+	if v.Type() == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(time.Date(2026, time.January, 1, k, 0, 0, 0, time.UTC)))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("unique-%d", k+1))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(k + 1))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(k + 1))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(k + 1))
+	case reflect.Array:
+		for i := range v.Len() {
+			v.Index(i).SetZero()
+		}
+		if n := v.Len(); n > 0 && v.Index(n-1).Kind() == reflect.Uint8 {
+			v.Index(n - 1).SetUint(uint64(k + 1))
+		}
+	}
 }

@@ -87,7 +87,7 @@ func Ptr[T any](v any) *T {
 // fails on a row the queries return otherwise, miss or repeat. With
 // ExplainRowsEnv set, it then fills the table with that many rows and
 // fails for each List that PostgreSQL would plan without an index.
-func QueriesReadTheTable[R, F any](t testing.TB, pool *pgxpool.Pool, reg projection.Registration, types projection.EventTypes, aggregateIDs []string, q Queries[R, F]) {
+func QueriesReadTheTable[R, F any](t testing.TB, pool *pgxpool.Pool, reg projection.Registration, types projection.EventTypes, aggregateIDs []string, q Queries[R, F], opts ...HistoryOption) {
 	t.Helper()
 	seed, _ := replaySettings(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -98,7 +98,7 @@ func QueriesReadTheTable[R, F any](t testing.TB, pool *pgxpool.Pool, reg project
 	for trial := range rebuildTrials {
 		where := fmt.Sprintf("seed %d (rerun with %s=%d), history %d of %d", seed, ReplaySeedEnv, seed, trial+1, rebuildTrials)
 		emptyTables(t, pool, append([]string{"events", "projgen_tracking", "projgen_dead_letters"}, reg.Tables...))
-		events, err := history(rng, types, topics, aggregateIDs, rebuildMinEvents+rng.IntN(rebuildMaxEvents-rebuildMinEvents+1))
+		events, err := history(rng, types, topics, aggregateIDs, rebuildMinEvents+rng.IntN(rebuildMaxEvents-rebuildMinEvents+1), opts...)
 		if err != nil {
 			t.Fatalf("QueriesReadTheTable: %v", err)
 		}

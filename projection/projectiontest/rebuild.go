@@ -39,7 +39,7 @@ const (
 //
 // The seed comes from PROJGEN_REPLAY_SEED, or from the clock. pool is one
 // that Open returned, with the projection's migrations applied.
-func FastRebuildEqualsReplay(t testing.TB, pool *pgxpool.Pool, reg projection.Registration, types projection.EventTypes, aggregateIDs []string) {
+func FastRebuildEqualsReplay(t testing.TB, pool *pgxpool.Pool, reg projection.Registration, types projection.EventTypes, aggregateIDs []string, opts ...HistoryOption) {
 	t.Helper()
 	if reg.Fold == nil || len(aggregateIDs) == 0 {
 		t.Fatalf("FastRebuildEqualsReplay: %s: want a registration with a Fold, and aggregate IDs", reg.Name)
@@ -56,7 +56,7 @@ func FastRebuildEqualsReplay(t testing.TB, pool *pgxpool.Pool, reg projection.Re
 	for trial := range rebuildTrials {
 		where := fmt.Sprintf("seed %d (rerun with %s=%d), history %d of %d", seed, ReplaySeedEnv, seed, trial+1, rebuildTrials)
 		emptyTables(t, pool, append([]string{"events", "projgen_tracking", "projgen_dead_letters"}, reg.Tables...))
-		events, err := history(rng, types, topics, aggregateIDs, rebuildMinEvents+rng.IntN(rebuildMaxEvents-rebuildMinEvents+1))
+		events, err := history(rng, types, topics, aggregateIDs, rebuildMinEvents+rng.IntN(rebuildMaxEvents-rebuildMinEvents+1), opts...)
 		if err != nil {
 			t.Fatalf("FastRebuildEqualsReplay: %v", err)
 		}
