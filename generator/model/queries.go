@@ -48,6 +48,10 @@ type QueryFilter struct {
 	// Equal, From and Before are the filter struct's fields, each a
 	// pointer that is nil when the condition is not asked for.
 	Equal, From, Before string
+	// Type is the type of the value an equality compares the field
+	// with: the field's type, without the pointer a nullable column
+	// gives it.
+	Type *load.Type
 }
 
 var (
@@ -63,8 +67,10 @@ func pointerTo(t *load.Type) *load.Type { return &load.Type{Kind: load.Pointer, 
 // nilable reports whether t has a nil of its own.
 func nilable(t *load.Type) bool {
 	switch t.Kind {
-	case load.Pointer, load.Slice, load.Map, load.Interface:
-		return t.Name == nil || t.Kind != load.Pointer
+	case load.Slice, load.Map, load.Interface:
+		return true
+	case load.Pointer:
+		return t.Name == nil
 	}
 	return false
 }
@@ -108,8 +114,6 @@ func rowType(c *Column) *load.Type {
 	case t.Kind == load.Array && c.SQLType == "bytea":
 		// A byte array is written as a slice (Conversion ByteSlice).
 		t = sqlGoType("bytea")
-	case t.Kind == load.Interface:
-		// jsonb: pgx decodes into any.
 	}
 	if !c.NotNull && !nilable(t) {
 		t = pointerTo(t)
@@ -139,7 +143,10 @@ func buildQueries(t *Table) *Queries {
 			return
 		}
 		filtered[f.Column.Name] = true
-		qf := &QueryFilter{Field: f, Range: f.Column.SQLType == "timestamptz"}
+		qf := &QueryFilter{Field: f, Range: f.Column.SQLType == "timestamptz", Type: f.Type}
+		if f.Type.Kind == load.Pointer && f.Type.Name == nil {
+			qf.Type = f.Type.Elem
+		}
 		if qf.Range {
 			qf.From, qf.Before = f.Name+"From", f.Name+"Before"
 		} else {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/projgen/projgen/generator/load"
 	"github.com/projgen/projgen/generator/model"
+	"github.com/projgen/projgen/generator/names"
 )
 
 // queries renders the projection's typed reads: the row type, the filter
@@ -67,13 +67,11 @@ func nullability(c *model.Column) string {
 	return ", NULL when no event set it"
 }
 
-func quoted(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
 // selectList is the columns of the row, quoted, in the row's order.
 func selectList(q *model.Queries) string {
 	cols := make([]string, len(q.Fields))
 	for i, f := range q.Fields {
-		cols[i] = quoted(f.Column.Name)
+		cols[i] = names.SQLIdent(f.Column.Name)
 	}
 	return strings.Join(cols, ", ")
 }
@@ -83,7 +81,7 @@ func selectList(q *model.Queries) string {
 func keyOrder(q *model.Queries) string {
 	cols := make([]string, len(q.Key))
 	for i, f := range q.Key {
-		cols[i] = quoted(f.Column.Name)
+		cols[i] = names.SQLIdent(f.Column.Name)
 	}
 	return strings.Join(cols, ", ")
 }
@@ -125,7 +123,7 @@ func (r *renderer) queryFilter(f *jen.File, p *model.Projection) {
 				continue
 			}
 			g.Add(doc(fmt.Sprintf("%s selects the rows whose %s is this value.", qf.Equal, qf.Field.Column.Name)))
-			g.Id(qf.Equal).Op("*").Add(goType(elemOf(qf.Field)))
+			g.Id(qf.Equal).Op("*").Add(goType(qf.Type))
 		}
 	})
 	var body []jen.Code
@@ -133,7 +131,7 @@ func (r *renderer) queryFilter(f *jen.File, p *model.Projection) {
 		return jen.If(jen.Id("filter").Dot(field).Op("!=").Nil()).Block(
 			jen.Id("args").Op("=").Append(jen.Id("args"), jen.Op("*").Id("filter").Dot(field)),
 			jen.Id("where").Op("=").Append(jen.Id("where"),
-				jen.Add(rawString(quoted(col.Name)+" "+op+" $")).Op("+").Qual("strconv", "Itoa").Call(jen.Len(jen.Id("args")))),
+				jen.Add(rawString(names.SQLIdent(col.Name)+" "+op+" $")).Op("+").Qual("strconv", "Itoa").Call(jen.Len(jen.Id("args")))),
 		)
 	}
 	for _, qf := range q.Filters {
@@ -147,15 +145,6 @@ func (r *renderer) queryFilter(f *jen.File, p *model.Projection) {
 	f.Add(doc("conditions returns filter's conditions, their values appended to args as the parameters they name."))
 	f.Func().Params(jen.Id("filter").Id(n.Filter)).Id("conditions").Params(jen.Id("args").Index().Any()).
 		Params(jen.Id("where").Index().String(), jen.Id("_").Index().Any()).Block(body...)
-}
-
-// elemOf is the type a filter compares a field with: the field's type,
-// without the pointer a nullable column gives it.
-func elemOf(f *model.RowField) *load.Type {
-	if f.Type.Kind == load.Pointer && f.Type.Name == nil {
-		return f.Type.Elem
-	}
-	return f.Type
 }
 
 // queryMethods renders Get, List and Count, and the scan of a row.
@@ -181,12 +170,12 @@ func (r *renderer) queryMethods(f *jen.File, p *model.Projection) {
 	var where []string
 	var keyVals []jen.Code
 	for i, k := range q.Key {
-		where = append(where, fmt.Sprintf("%s = $%d", quoted(k.Column.Name), i+1))
+		where = append(where, fmt.Sprintf("%s = $%d", names.SQLIdent(k.Column.Name), i+1))
 		keyVals = append(keyVals, jen.Id(k.Param))
 	}
 	f.Add(doc(getDoc(p)))
 	f.Func().Params(recv.Clone()).Id(n.Get).Params(getParams(q)...).Params(jen.Id(n.Row), jen.Error()).Block(
-		jen.Const().Id("query").Op("=").Add(rawString("SELECT "+selectList(q)+" FROM "+quoted(t.Name)+" WHERE "+strings.Join(where, " AND "))),
+		jen.Const().Id("query").Op("=").Add(rawString("SELECT "+selectList(q)+" FROM "+names.SQLIdent(t.Name)+" WHERE "+strings.Join(where, " AND "))),
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Id(scan).Call(jen.Id("q").Dot("db").Dot("QueryRow").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("query")}, keyVals...)...)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id(n.Row).Values(), jen.Qual(runtime, "QueryError").Call(append([]jen.Code{jen.Err(), jen.Lit(t.Name), jen.Lit(n.Get)}, keyVals...)...)),
@@ -228,7 +217,7 @@ func (r *renderer) queryMethods(f *jen.File, p *model.Projection) {
 		jen.If(jen.Id("opts").Dot("After").Op("!=").Lit("")).Block(after...),
 		jen.Id("limit").Op(":=").Qual(runtime, "PageSize").Call(jen.Id("opts").Dot("Limit")),
 		jen.Id("args").Op("=").Append(jen.Id("args"), jen.Id("limit").Op("+").Lit(1)),
-		jen.Id("query").Op(":=").Add(rawString("SELECT "+selectList(q)+" FROM "+quoted(t.Name))).Op("+").Qual(runtime, "Where").Call(jen.Id("where")).
+		jen.Id("query").Op(":=").Add(rawString("SELECT "+selectList(q)+" FROM "+names.SQLIdent(t.Name))).Op("+").Qual(runtime, "Where").Call(jen.Id("where")).
 			Op("+").Add(rawString(" ORDER BY "+keyOrder(q)+" LIMIT $")).Op("+").Qual("strconv", "Itoa").Call(jen.Len(jen.Id("args"))),
 		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("q").Dot("db").Dot("Query").Call(jen.Id("ctx"), jen.Id("query"), jen.Id("args").Op("...")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(page.Clone().Values(), errf(n.List))),
@@ -257,7 +246,7 @@ func (r *renderer) queryMethods(f *jen.File, p *model.Projection) {
 		jen.List(jen.Id("where"), jen.Id("args")).Op(":=").Id("filter").Dot("conditions").Call(jen.Nil()),
 		jen.Var().Id("count").Int64(),
 		jen.If(jen.Err().Op(":=").Id("q").Dot("db").Dot("QueryRow").Call(jen.Id("ctx"),
-			jen.Add(rawString("SELECT count(*) FROM "+quoted(t.Name))).Op("+").Qual(runtime, "Where").Call(jen.Id("where")), jen.Id("args").Op("...")).
+			jen.Add(rawString("SELECT count(*) FROM "+names.SQLIdent(t.Name))).Op("+").Qual(runtime, "Where").Call(jen.Id("where")), jen.Id("args").Op("...")).
 			Dot("Scan").Call(jen.Op("&").Id("count")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Lit(0), errf(n.Count)),
 		),
@@ -294,7 +283,7 @@ func queriesTest(f *jen.File, p *model.Projection) {
 		filters = append(filters, jen.Values(jen.Dict{
 			jen.Id("Column"): jen.Lit(qf.Field.Column.Name),
 			jen.Id("Equal"): jen.Func().Params(jen.Id("v").Any()).Id(n.Filter).Block(
-				jen.Return(jen.Id(n.Filter).Values(jen.Dict{jen.Id(qf.Equal): jen.Qual(runtimeTest, "Ptr").Types(goType(elemOf(qf.Field))).Call(jen.Id("v"))})),
+				jen.Return(jen.Id(n.Filter).Values(jen.Dict{jen.Id(qf.Equal): jen.Qual(runtimeTest, "Ptr").Types(goType(qf.Type)).Call(jen.Id("v"))})),
 			),
 		}))
 	}

@@ -204,8 +204,8 @@ func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool)
 
 // projectionView returns what the renderer of projection p may read of
 // module m: p, and the module's settings that p's files depend on. It is
-// the whole of the inputs of p's files, so that ProjectionInputs, its
-// encoding, proves two renderings the same.
+// the whole of the inputs of p's files, so that its fingerprint
+// (Fingerprint) proves two renderings the same.
 func projectionView(m *model.Module, p *model.Projection) *model.Module {
 	return &model.Module{
 		MigrationFormat: m.MigrationFormat,
@@ -251,28 +251,26 @@ func Fingerprint(m *model.Module) Fingerprints {
 	}
 	_ = g.Wait() // a projection without a fingerprint is rendered
 	fps := Fingerprints{Projections: map[string][]byte{}}
-	byName := map[*model.Projection][]byte{}
+	of := map[*model.Projection][]byte{}
 	for i, p := range m.Projections {
 		if sums[i] != nil {
 			fps.Projections[p.Name] = sums[i]
-			byName[p] = sums[i]
+			of[p] = sums[i]
 		}
 	}
-	if len(byName) < len(m.Projections) {
+	if len(of) < len(m.Projections) {
 		return fps
 	}
 	// The registry's view holds every projection, each of which its own
 	// fingerprint covers whole: hash those, not the projections again.
-	reg := *m.Registry
 	inputs := struct {
 		Registry         model.Registry
 		Registered, View [][]byte
-	}{Registry: reg}
+	}{Registry: *m.Registry, View: sums}
 	inputs.Registry.Projections = nil
-	for _, p := range reg.Projections {
-		inputs.Registered = append(inputs.Registered, byName[p])
+	for _, p := range m.Registry.Projections {
+		inputs.Registered = append(inputs.Registered, of[p])
 	}
-	inputs.View = sums
 	if sum, err := cache.Fingerprint(inputs); err == nil {
 		fps.Registry = sum[:]
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/projgen/projgen/projection"
 )
@@ -45,11 +44,6 @@ func (r *Recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 	r.queries = append(r.queries, recorded{sql, args})
 	r.mu.Unlock()
 	return r.DBTX.Query(ctx, sql, args...)
-}
-
-// Exec runs the statement.
-func (r *Recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return r.DBTX.Exec(ctx, sql, args...)
 }
 
 // take returns the statements recorded since the last take.
@@ -96,7 +90,7 @@ func listsUseIndexes[R, F any](t testing.TB, db projection.DBTX, q Queries[R, F]
 		t.Fatalf("QueriesReadTheTable: List after a page: %v", err)
 	}
 	for _, f := range q.Filters {
-		filter := F(none)
+		var filter F
 		if f.Equal != nil {
 			filter = f.Equal(sample[f.Column])
 		} else if at, ok := sample[f.Column].(time.Time); ok {
