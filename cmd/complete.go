@@ -80,7 +80,13 @@ func registerNewCompletion(c *cobra.Command) {
 // with what is typed and that new resolves to it alone.
 func completeAggregates(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	dir, _ := c.Flags().GetString("dir")
-	_, _, listed, err := prepareNew(completionContext(c), dir, newFlags{})
+	// The packages found from the files: completion must be quick, and
+	// new resolves names among the same packages first.
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		return nil, failed
+	}
+	listed, err := load.FindPackages(mod)
 	if err != nil {
 		return nil, failed
 	}
@@ -135,11 +141,12 @@ func loadEvents(c *cobra.Command) (*events, error) {
 	}
 	dir, _ := c.Flags().GetString("dir")
 	ctx := completionContext(c)
-	mod, _, listed, err := prepareNew(ctx, dir, newFlags{})
+	mod, err := load.ReadModule(dir)
 	if err != nil {
 		return nil, err
 	}
-	paths, err := resolveAggregates(listed, names)
+	found, _ := load.FindPackages(mod) // on error, go list resolves
+	paths, err := resolveAggregates(ctx, mod, found, names)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,40 +101,120 @@ drift but an error: check exits 2 and says what to do.`,
 			if err != nil {
 				return err
 			}
+			// go vet's verdict is recorded by a fingerprint of what it reads
+			// (verify.VetInputs), which is computed while the generation
+			// runs, for the packages that the config says are projgen's.
+			vet := startVetInputs(c.Context(), build, mod, vetDirsOf(cfg))
 			// Plan destructive migrations too: that one is needed is drift;
 			// generate refuses to write it without --allow-destructive.
 			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
 				Options: generator.Options{AllowDestructive: true, Cache: build.Cache}})
+			early := vet.wait()
 			if err != nil {
 				return err
 			}
 			plan := res.Plan
-			differ := len(plan.Changes) - plan.Count(write.Unchanged)
-			if differ == 0 {
-				// Up to date is not enough: the generated packages must build,
-				// their tests included, or a failed run would look fixed.
-				if out, err := verify.Vet(c.Context(), mod.Dir, goDirs(mod.Dir, res)); errors.Is(err, verify.ErrVetFailed) {
-					if !quiet {
-						fmt.Fprint(stdio.Out, out)
-					}
-					return &exitError{code: ExitFailed, msg: "check: the generated code is up to date, but its packages do not build or go vet fails (above); fix them, then run projgen generate"}
-				} else if err != nil {
-					return err
+			if differ := len(plan.Changes) - plan.Count(write.Unchanged); differ > 0 {
+				if quiet {
+					return &exitError{code: ExitFailed}
 				}
+				fmt.Fprint(stdio.Out, plan.Diff())
+				return &exitError{code: ExitFailed, msg: fmt.Sprintf("check: %s; run `projgen generate` to update them", describeDrift(plan))}
+			}
+			// Up to date is not enough: the generated packages must build,
+			// their tests included, or a failed run would look fixed.
+			vetted, err := vetOnce(c.Context(), build, mod, goDirs(mod.Dir, res), early)
+			if errors.Is(err, verify.ErrVetFailed) {
 				if !quiet {
-					fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
+					fmt.Fprint(stdio.Out, vetted)
 				}
-				return nil
+				return &exitError{code: ExitFailed, msg: "check: the generated code is up to date, but its packages do not build or go vet fails (above); fix them, then run projgen generate"}
+			} else if err != nil {
+				return err
 			}
-			if quiet {
-				return &exitError{code: ExitFailed}
+			if !quiet {
+				fmt.Fprintf(stdio.Out, "projgen check: %d generated files are up to date\n", len(plan.Changes))
 			}
-			fmt.Fprint(stdio.Out, plan.Diff())
-			return &exitError{code: ExitFailed, msg: fmt.Sprintf("check: %s; run `projgen generate` to update them", describeDrift(plan))}
+			return nil
 		},
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing: report by exit status only")
 	return c
+}
+
+// vetInputs is the fingerprint of what go vet reads in dirs
+// (verify.VetInputs): nil when it could not be computed, or there is no
+// cache to look it up in.
+type vetInputs struct {
+	dirs   []string
+	inputs []byte
+}
+
+// pendingVetInputs is a vetInputs being computed.
+type pendingVetInputs struct {
+	done chan struct{}
+	vet  vetInputs
+}
+
+// startVetInputs starts computing the fingerprint of what go vet reads in
+// dirs, when build has a cache to record verdicts in.
+func startVetInputs(ctx context.Context, build Build, mod *load.Module, dirs []string) *pendingVetInputs {
+	p := &pendingVetInputs{done: make(chan struct{}), vet: vetInputs{dirs: dirs}}
+	if build.Cache == nil {
+		close(p.done)
+		return p
+	}
+	go func() {
+		defer close(p.done)
+		// An error leaves the fingerprint nil: go vet then runs.
+		p.vet.inputs, _ = verify.VetInputs(ctx, mod.Dir, mod.Path, dirs)
+	}()
+	return p
+}
+
+// wait returns the fingerprint once it is computed.
+func (p *pendingVetInputs) wait() vetInputs {
+	<-p.done
+	return p.vet
+}
+
+// vetOnce runs go vet on the packages in dirs, their tests included,
+// unless build's cache records that it passed on the same inputs: early,
+// computed while the generation ran, when it is of the same directories.
+// After a pass it records the verdict, if the inputs are still the ones
+// it started from, so that a file edited while go vet ran is vetted
+// again next time. It returns go vet's output.
+func vetOnce(ctx context.Context, build Build, mod *load.Module, dirs []string, early vetInputs) (string, error) {
+	inputs := early.inputs
+	if build.Cache != nil && !slices.Equal(dirs, early.dirs) {
+		inputs, _ = verify.VetInputs(ctx, mod.Dir, mod.Path, dirs)
+	}
+	if inputs != nil {
+		if _, ok := build.Cache.Get(build.Cache.Key(inputs)); ok {
+			return "", nil
+		}
+	}
+	out, err := verify.Vet(ctx, mod.Dir, dirs)
+	if err != nil || inputs == nil {
+		return out, err
+	}
+	if after, _ := verify.VetInputs(ctx, mod.Dir, mod.Path, dirs); bytes.Equal(after, inputs) {
+		// A verdict that can not be recorded is found again next time.
+		_ = build.Cache.Put(build.Cache.Key(inputs), nil)
+	}
+	return out, nil
+}
+
+// vetDirsOf returns the directories of the Go packages that cfg says
+// projgen generates into, as goDirs finds them after check's run when
+// nothing drifted: each projection's and the registry's.
+func vetDirsOf(cfg *config.Config) []string {
+	dirs := []string{path.Clean(cfg.Registry)}
+	for _, p := range cfg.Projections {
+		dirs = append(dirs, path.Clean(p.Dir))
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
 }
 
 // describeDrift counts a plan's changes for check's message.

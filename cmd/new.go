@@ -140,11 +140,24 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	if err != nil {
 		return err
 	}
-	mod, cfg, listed, err := prepareNew(ctx, dir, f)
+	mod, err := load.ReadModule(dir)
 	if err != nil {
 		return err
 	}
-	paths, err := resolveAggregates(listed, f.aggregates)
+	// Finding the packages and reading projgen.yaml take about as long,
+	// in a module of hundreds: both at once.
+	var found []load.Listed
+	finding := make(chan struct{})
+	go func() {
+		defer close(finding)
+		found, _ = load.FindPackages(mod) // on error, go list resolves
+	}()
+	cfg, err := newConfig(mod, f)
+	<-finding
+	if err != nil {
+		return err
+	}
+	paths, err := resolveAggregates(ctx, mod, found, f.aggregates)
 	if err != nil {
 		return err
 	}
@@ -196,31 +209,37 @@ func runNew(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) err
 	return writeAndVerify(ctx, output{build: build, stdio: stdio, header: header, start: start}, res, f.write)
 }
 
-// prepareNew reads what both ways of projgen new start from: the module,
-// its projgen.yaml (or a new one, in the layout asked for), and the list of
-// its packages.
-func prepareNew(ctx context.Context, dir string, f newFlags) (*load.Module, *config.Config, []load.Listed, error) {
-	mod, err := load.ReadModule(dir)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// newConfig returns the projgen.yaml both ways of projgen new start
+// from: the module's, or a new one, in the layout asked for.
+func newConfig(mod *load.Module, f newFlags) (*config.Config, error) {
 	cfg, err := readOrNewConfig(mod)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := setMigrations(cfg, f.migrations); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	listed, err := load.List(ctx, mod.Dir)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return mod, cfg, listed, nil
+	return cfg, nil
 }
 
 // resolveAggregates returns the import paths of the packages --aggregate
-// names, in order.
-func resolveAggregates(listed []load.Listed, names []string) ([]string, error) {
+// names, in order. It resolves them among found, the packages found from
+// the files (load.FindPackages), which takes milliseconds; when a name
+// does not resolve there to one package, it asks go list, whose answer
+// and error messages are the go command's.
+func resolveAggregates(ctx context.Context, mod *load.Module, found []load.Listed, names []string) ([]string, error) {
+	if paths, err := resolveIn(found, names); err == nil {
+		return paths, nil
+	}
+	listed, err := load.List(ctx, mod.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return resolveIn(listed, names)
+}
+
+// resolveIn resolves each name among listed.
+func resolveIn(listed []load.Listed, names []string) ([]string, error) {
 	var paths []string
 	for _, a := range names {
 		l, err := load.Resolve(listed, a)

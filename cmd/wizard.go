@@ -181,7 +181,15 @@ func runWizard(c *cobra.Command, build Build, stdio IO, dir string, f newFlags) 
 		return err
 	}
 	ctx := c.Context()
-	mod, cfg, listed, err := prepareNew(ctx, dir, f)
+	mod, err := load.ReadModule(dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := newConfig(mod, f)
+	if err != nil {
+		return err
+	}
+	listed, err := load.List(ctx, mod.Dir)
 	if err != nil {
 		return err
 	}

@@ -70,16 +70,7 @@ func ScanModule(root string) (*Scan, error) {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path == root {
-				return nil
-			}
-			if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
-			return nil
+			return skipDir(root, path, name)
 		}
 		rel, err := filepath.Rel(root, path)
 		if err != nil {
@@ -104,6 +95,22 @@ func ScanModule(root string) (*Scan, error) {
 		return nil, fmt.Errorf("scan module: %w", err)
 	}
 	return sc, nil
+}
+
+// skipDir returns filepath.SkipDir for the directories below root that
+// the go command's ./... skips: those whose names start with . or _,
+// testdata, vendor, and nested modules.
+func skipDir(root, path, name string) error {
+	if path == root {
+		return nil
+	}
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" {
+		return filepath.SkipDir
+	}
+	if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+		return filepath.SkipDir
+	}
+	return nil
 }
 
 // headSize is how much of a Go file ScanModule reads: the header and the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/constant"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
@@ -199,14 +200,39 @@ func Load(ctx context.Context, dir string, paths []string) ([]*Package, error) {
 }
 
 // loadConfig is how aggregate packages are loaded: with their syntax and
-// types, which discovery needs.
+// types, which discovery needs, and without the bodies of the functions
+// in projgen's own files (parseFile).
 func loadConfig(ctx context.Context, dir string) *packages.Config {
 	return &packages.Config{
 		Context: ctx,
 		Dir:     dir,
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 			packages.NeedTypes | packages.NeedTypesInfo,
+		ParseFile: parseFile,
 	}
+}
+
+// parseFile parses a file as go/packages does by default, and drops the
+// bodies of the functions of projgen's generated files. The user's code
+// calls what those files declare, so their declarations are type-checked;
+// their bodies are most of an aggregate package's code, about to be
+// generated again, and nothing of projgen reads them: without them the
+// load type-checks a fraction of the code and holds a fraction of the
+// memory. go/packages documents this use of ParseFile. Errors inside
+// generated files, an import only a dropped body used included, are
+// ignored as before (Package.errors); check's go vet builds the
+// packages whole.
+func parseFile(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
+	f, err := parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments)
+	if f == nil || !hasHeader(f) {
+		return f, err
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			fd.Body = nil
+		}
+	}
+	return f, err
 }
 
 func newPackage(p *packages.Package, wd string) *Package {

@@ -1,14 +1,23 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
@@ -102,6 +111,121 @@ func List(ctx context.Context, dir string) ([]Listed, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// FindPackages lists the packages of mod as List does, from their files
+// alone, without the go command: the directories ./... matches, each with
+// the package clause of its Go files, tests aside, that this machine's
+// build constraints select (go/build's Default context, which reads
+// GOOS, GOARCH and CGO_ENABLED but not GOFLAGS' tags). A directory whose
+// files name two packages is left out, as one that go list reports with
+// an error. It takes milliseconds where go list takes a quarter of a
+// second in a module of hundreds of packages, and serves to resolve the
+// name projgen new is given; the load that follows checks the package.
+func FindPackages(mod *Module) ([]Listed, error) {
+	var dirs []goDir
+	index := map[string]int{} // of dirs, by path: WalkDir interleaves a directory's files with its subdirectories
+	err := filepath.WalkDir(mod.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch name := d.Name(); {
+		case d.IsDir():
+			return skipDir(mod.Dir, path, name)
+		case strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && d.Type().IsRegular():
+			dir := filepath.Dir(path)
+			i, ok := index[dir]
+			if !ok {
+				i = len(dirs)
+				index[dir] = i
+				dirs = append(dirs, goDir{path: dir})
+			}
+			dirs[i].files = append(dirs[i].files, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find packages: %w", err)
+	}
+	found := make([]*Listed, len(dirs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, dir := range dirs {
+		g.Go(func() error {
+			var err error
+			found[i], err = findPackage(mod, dir)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("find packages: %w", err)
+	}
+	var out []Listed
+	for _, l := range found {
+		if l != nil {
+			out = append(out, *l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// goDir is a directory and its Go files, tests aside.
+type goDir struct {
+	path  string
+	files []string
+}
+
+// findPackage returns the package in dir, or nil when its files are not
+// built on this machine or name two packages.
+func findPackage(mod *Module, dir goDir) (*Listed, error) {
+	l := &Listed{Dir: dir.path, Generated: true}
+	for _, name := range dir.files {
+		path := filepath.Join(dir.path, name)
+		head, err := readHead(path)
+		if err != nil {
+			return nil, err
+		}
+		if !matchFile(dir.path, name, head) {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, head, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			continue
+		}
+		if l.Name != "" && l.Name != f.Name.Name {
+			return nil, nil
+		}
+		l.Name = f.Name.Name
+		l.Generated = l.Generated && hasHeader(f)
+	}
+	if l.Name == "" {
+		return nil, nil
+	}
+	rel, err := filepath.Rel(mod.Dir, dir.path)
+	if err != nil {
+		return nil, err
+	}
+	l.Path = mod.Path
+	if rel != "." {
+		l.Path += "/" + filepath.ToSlash(rel)
+	}
+	return l, nil
+}
+
+// matchFile reports whether the go command builds the file name of dir,
+// by its name and its build constraints, on this machine (go/build's
+// Default context), reading them from head, the start of the file, and
+// from the file itself only when head ends before its imports do. A file
+// that can not be read is not built: go list, or the load, says why.
+func matchFile(dir, name string, head []byte) bool {
+	ctxt := build.Default
+	ctxt.OpenFile = func(string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(head)), nil }
+	ok, err := ctxt.MatchFile(dir, name)
+	if err != nil && len(head) == headSize {
+		ok, err = build.Default.MatchFile(dir, name)
+	}
+	return ok && err == nil
 }
 
 // allGenerated reports whether every one of the files is projgen's. It

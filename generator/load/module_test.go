@@ -146,3 +146,81 @@ func TestReadModule(t *testing.T) {
 		t.Errorf("ReadModule with no module line = %v, want an input error", err)
 	}
 }
+
+// TestFindPackagesAgreesWithList checks FindPackages against go list
+// itself: on a module of the cases the go command treats specially, and
+// on the repository's real example modules, both return the same
+// packages, but for a directory of two packages, which FindPackages
+// leaves out.
+func TestFindPackagesAgreesWithList(t *testing.T) {
+	t.Parallel()
+	tricky := writeModule(t, map[string]string{
+		"root.go":            "package m\n",
+		"a/a.go":             "package apackage\n",
+		"b/c/c.go":           "package c\n",
+		"ignored/x.go":       "package ignored\n",
+		"ignored/gen.go":     "//go:build ignore\n\npackage main\n",
+		"osonly/x.go":        "package osonly\n",
+		"osonly/x_plan9.go":  "package plan\n",
+		"testonly/x_test.go": "package testonly\n",
+		"gen/gen.go":         load.Header + "\n\npackage gen\n",
+		"mixed/a.go":         load.Header + "\n\npackage mixed\n",
+		"mixed/b.go":         "package mixed\n",
+		"_hidden/h.go":       "package hidden\n",
+		".dot/d.go":          "package dot\n",
+		"testdata/t/t.go":    "package t\n",
+		"nested/go.mod":      "module example.com/nested\n",
+		"nested/n.go":        "package nested\n",
+		"two/a.go":           "package a\n",
+		"two/b.go":           "package b\n",
+		"broken/broken.go":   "package broken\n\nfunc {\n",
+		"deep/er/still/d.go": "package still\n",
+		// A walk visits a directory's files before and after its
+		// subdirectories'.
+		"deep/a.go":               "package deep\n",
+		"deep/z.go":               "package deep\n",
+		"deep/er/still/d_test.go": "package still_test\n",
+	})
+	dirs := []string{tricky}
+	for _, pattern := range []string{"../../testdata/*", "../../testdata/examples/*", "../../golden/*"} {
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range matches {
+			if _, err := os.Stat(filepath.Join(m, "go.mod")); err == nil {
+				abs, err := filepath.Abs(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dirs = append(dirs, abs)
+			}
+		}
+	}
+	if len(dirs) < 10 {
+		t.Fatalf("found %d modules to compare, want the example modules too", len(dirs))
+	}
+	for _, dir := range dirs {
+		mod, err := load.ReadModule(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := load.List(context.Background(), dir)
+		if err != nil {
+			t.Fatalf("List(%s): %v", dir, err)
+		}
+		found, err := load.FindPackages(mod)
+		if err != nil {
+			t.Fatalf("FindPackages(%s): %v", dir, err)
+		}
+		var want []load.Listed
+		for _, l := range listed {
+			if l.Path != modulePath+"/two" || dir != tricky {
+				want = append(want, l)
+			}
+		}
+		if !reflect.DeepEqual(found, want) {
+			t.Errorf("%s:\nFindPackages = %+v\ngo list      = %+v", dir, found, want)
+		}
+	}
+}

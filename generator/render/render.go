@@ -80,96 +80,60 @@ type Options struct {
 // skips; the registry; the new migrations and the checksum files; and
 // projgen.yaml and the runner's main when opts has a config.
 func Render(m *model.Module, opts Options) (*Output, error) {
-	cfg := opts.Config
-	r := &renderer{m: m}
 	sql, err := newSQL()
 	if err != nil {
 		return nil, err
-	}
-	r.sql = sql
-	var files []File
-	add := func(p string, kind Kind, data []byte, err error) error {
-		if err != nil {
-			return fmt.Errorf("render %s: %w", p, err)
-		}
-		files = append(files, File{Path: p, Data: data, Kind: kind})
-		return nil
-	}
-	pkgs := map[string]bool{}
-	for _, p := range m.Projections {
-		pkgs[p.Package.Dir] = true
-	}
-	projected, err := renderProjections(m, sql, opts.Skip)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, projected...)
-	// The registry stays when the last projection goes, empty, so that
-	// the runner main that imports it still builds.
-	reg := m.Registry
-	pkgs[reg.Package.Dir] = true
-	if !opts.SkipRegistry {
-		regr := &renderer{m: registryView(m)}
-		data, err := goSource(regr.registry(reg))
-		if err := add(reg.File, Generated, data, err); err != nil {
-			return nil, err
-		}
-		if reg.TestFile != "" {
-			data, err = goSource(regr.registryTest(reg))
-			if err := add(reg.TestFile, Generated, data, err); err != nil {
-				return nil, err
-			}
-		}
 	}
 	gotmpl, err := newGoTemplates()
 	if err != nil {
 		return nil, err
 	}
-	for _, md := range m.Registry.MigrationDirs {
-		data, err := gotmpl.migrationEmbed(md)
-		if err := add(md.EmbedFile, Generated, data, err); err != nil {
-			return nil, err
+	var u units
+	for _, p := range m.Projections {
+		if !opts.Skip[p.Name] {
+			u.add(func() ([]File, error) {
+				return (&renderer{m: projectionView(m, p), sql: sql}).projectionFiles(p)
+			})
 		}
+	}
+	// The registry stays when the last projection goes, empty, so that
+	// the runner main that imports it still builds.
+	reg := m.Registry
+	if !opts.SkipRegistry {
+		view := registryView(m)
+		u.add(func() ([]File, error) { return goFile(reg.File, Generated, (&renderer{m: view}).registry(reg)) })
+		if reg.TestFile != "" {
+			u.add(func() ([]File, error) { return goFile(reg.TestFile, Generated, (&renderer{m: view}).registryTest(reg)) })
+		}
+	}
+	for _, md := range m.Registry.MigrationDirs {
+		u.add(func() ([]File, error) {
+			data, err := gotmpl.migrationEmbed(md)
+			return one(md.EmbedFile, Generated, data, err)
+		})
 	}
 	for _, md := range m.MigrationDirs {
-		sums := maps.Clone(md.Files)
-		if sums == nil {
-			sums = map[string][]byte{}
-		}
-		for _, mig := range md.New {
-			up, down, err := r.migration(md, mig)
-			if err != nil {
-				return nil, err
-			}
-			if err := add(mig.UpFile, Migration, up, nil); err != nil {
-				return nil, err
-			}
-			sums[path.Base(mig.UpFile)] = up
-			if mig.DownFile != "" {
-				if err := add(mig.DownFile, Migration, down, nil); err != nil {
-					return nil, err
-				}
-				sums[path.Base(mig.DownFile)] = down
-			}
-		}
-		if err := add(path.Join(md.Dir, migration.SumFile), Checksum, migration.Sum(sums), nil); err != nil {
-			return nil, err
+		u.add(func() ([]File, error) { return (&renderer{m: m, sql: sql}).migrations(md) })
+	}
+	if cfg := opts.Config; cfg != nil {
+		u.add(func() ([]File, error) {
+			data, err := cfg.Marshal()
+			return one(config.FileName, Config, data, err)
+		})
+		if len(m.Projections) > 0 {
+			u.add(func() ([]File, error) { return goFile(RunnerMain, Scaffold, (&renderer{m: m}).runnerMain(reg)) })
 		}
 	}
-	if cfg != nil {
-		data, err := cfg.Marshal()
-		if err := add(config.FileName, Config, data, err); err != nil {
-			return nil, err
-		}
-		if len(m.Projections) > 0 {
-			data, err := goSource(r.runnerMain(m.Registry))
-			if err := add(RunnerMain, Scaffold, data, err); err != nil {
-				return nil, err
-			}
-		}
+	files, err := u.run()
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	out := &Output{Files: files}
+	pkgs := map[string]bool{reg.Package.Dir: true}
+	for _, p := range m.Projections {
+		pkgs[p.Package.Dir] = true
+	}
 	for dir := range pkgs {
 		out.Packages = append(out.Packages, dir)
 	}
@@ -177,22 +141,28 @@ func Render(m *model.Module, opts Options) (*Output, error) {
 	return out, nil
 }
 
-// renderProjections renders the Go files of every projection but those of
-// skip, the projections in parallel, at most GOMAXPROCS at once: each is
-// rendered and formatted apart from the others, by a renderer of its own.
-// The files come back in the projections' order, so that the output does
-// not depend on which finished first.
-func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool) ([]File, error) {
-	files := make([][]File, len(m.Projections))
+// units are the parts of a rendering, each its own set of files, which
+// run renders in parallel, at most GOMAXPROCS at once: a projection's
+// files, the registry's, projgen.yaml. Each renders by a renderer of its
+// own and only reads the model, so that the files are the same whichever
+// finishes first.
+type units struct {
+	render []func() ([]File, error)
+}
+
+// add adds a unit.
+func (u *units) add(render func() ([]File, error)) { u.render = append(u.render, render) }
+
+// run renders every unit and returns their files, in the order of the
+// units.
+func (u *units) run() ([]File, error) {
+	files := make([][]File, len(u.render))
 	var g errgroup.Group
 	g.SetLimit(goruntime.GOMAXPROCS(0))
-	for i, p := range m.Projections {
-		if skip[p.Name] {
-			continue
-		}
+	for i, render := range u.render {
 		g.Go(func() error {
 			var err error
-			files[i], err = (&renderer{m: projectionView(m, p), sql: sql}).projectionFiles(p)
+			files[i], err = render()
 			return err
 		})
 	}
@@ -200,6 +170,42 @@ func renderProjections(m *model.Module, sql *sqlTemplates, skip map[string]bool)
 		return nil, err
 	}
 	return slices.Concat(files...), nil
+}
+
+// one returns the file at path, or the error of rendering it.
+func one(path string, kind Kind, data []byte, err error) ([]File, error) {
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", path, err)
+	}
+	return []File{{Path: path, Data: data, Kind: kind}}, nil
+}
+
+// goFile formats f as the Go file at path.
+func goFile(path string, kind Kind, f *jen.File) ([]File, error) {
+	data, err := goSource(f)
+	return one(path, kind, data, err)
+}
+
+// migrations renders the new migrations of md and its projgen.sum.
+func (r *renderer) migrations(md *model.MigrationDir) ([]File, error) {
+	var files []File
+	sums := maps.Clone(md.Files)
+	if sums == nil {
+		sums = map[string][]byte{}
+	}
+	for _, mig := range md.New {
+		up, down, err := r.migration(md, mig)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: mig.UpFile, Data: up, Kind: Migration})
+		sums[path.Base(mig.UpFile)] = up
+		if mig.DownFile != "" {
+			files = append(files, File{Path: mig.DownFile, Data: down, Kind: Migration})
+			sums[path.Base(mig.DownFile)] = down
+		}
+	}
+	return append(files, File{Path: path.Join(md.Dir, migration.SumFile), Data: migration.Sum(sums), Kind: Checksum}), nil
 }
 
 // projectionView returns what the renderer of projection p may read of

@@ -12,28 +12,44 @@ import (
 	"go/format"
 	"os/exec"
 	"path"
+	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/projgen/projgen/generator/render"
 )
 
-// Gofmt returns the Go files whose content gofmt would change.
+// Gofmt returns the Go files whose content gofmt would change, in the
+// order of files. It checks them in parallel, at most GOMAXPROCS at once.
 func Gofmt(files []render.File) ([]string, error) {
-	var bad []string
-	for _, f := range files {
+	bad := make([]bool, len(files))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range files {
 		if !strings.HasSuffix(f.Path, ".go") {
 			continue
 		}
-		formatted, err := format.Source(f.Data)
-		if err != nil {
-			return nil, fmt.Errorf("gofmt %s: %w", f.Path, err)
-		}
-		if !bytes.Equal(formatted, f.Data) {
-			bad = append(bad, f.Path)
+		g.Go(func() error {
+			formatted, err := format.Source(f.Data)
+			if err != nil {
+				return fmt.Errorf("gofmt %s: %w", f.Path, err)
+			}
+			bad[i] = !bytes.Equal(formatted, f.Data)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, f := range files {
+		if bad[i] {
+			paths = append(paths, f.Path)
 		}
 	}
-	return bad, nil
+	return paths, nil
 }
 
 // TestResult is the outcome of go test.
