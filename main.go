@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -28,18 +27,7 @@ func main() {
 	os.Exit(run())
 }
 
-// gcPercent is projgen's GOGC unless the environment sets one. A run is
-// short, and most of what it allocates, the loaded packages, stays live
-// until it ends; collecting half as often costs about a third more peak
-// memory, still below what the packages' load alone holds without
-// projgen's trimming of generated code, and saves a tenth of the time
-// (bench/RESULTS.md).
-const gcPercent = 200
-
 func run() int {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	renderCache, err := cache.Default()

@@ -121,7 +121,13 @@ func TestGenerationScale(t *testing.T) {
 		// generate, as it is after a developer's first run; the run
 		// without it is a fresh CI machine's.
 		noCache := []string{"PROJGEN_CACHE=off"}
-		measure("check", s.packages, nil, s.same, "check", "--quiet")
+		// check records go vet's verdict: the first check after the
+		// setup runs it, the next ones find it, until a file it reads
+		// changes.
+		run(t, s.dir, nil, projgen, "check", "--quiet")
+		measure("check, nothing changed", s.packages, nil, s.same, "check", "--quiet")
+		measure("check, a test changed: go vet runs", s.packages, nil, s.testChanged, "check", "--quiet")
+		s.removeTest()
 		measure("generate, nothing changed", s.packages, nil, s.same, "generate", "--no-test")
 		measure("generate, nothing changed, no cache", s.packages, noCache, s.same, "generate", "--no-test")
 		measure("generate, one event changed", s.packages, nil, s.oneEventChanged, "generate", "--no-test")
@@ -178,6 +184,7 @@ type synthetic struct {
 	packages []string
 	extra    string // the aggregate new adds
 	changed  int    // how many events oneEventChanged has changed
+	tests    int    // how many times testChanged has changed its test
 }
 
 // newSynthetic writes the module and generates its projections: new for
@@ -189,32 +196,10 @@ func newSynthetic(t *testing.T, root, projgen string, n int) *synthetic {
 	if keep := os.Getenv("PROJGEN_GEN_KEEP"); keep != "" {
 		dir = filepath.Join(keep, fmt.Sprint(n))
 	}
-	files := map[string]string{"go.mod": fmt.Sprintf(`module example.com/synth
-
-go 1.25.0
-
-require github.com/projgen/projgen/projection v0.0.0
-
-replace github.com/projgen/projgen/projection => %s
-`, filepath.Join(root, "projection"))}
 	s := &synthetic{t: t, dir: dir, extra: aggregateName(n)}
-	for i := range n + 1 {
-		name := aggregateName(i)
-		for file, src := range aggregateFiles(i) {
-			files[filepath.Join("agg", name, file)] = src
-		}
-		if i < n {
-			s.packages = append(s.packages, "example.com/synth/agg/"+name)
-		}
-	}
-	for name, src := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	writeAggregates(t, root, dir, n+1)
+	for i := range n {
+		s.packages = append(s.packages, "example.com/synth/agg/"+aggregateName(i))
 	}
 	start := time.Now()
 	run(t, dir, nil, projgen, "new", "--aggregate", aggregateName(0), "--yes", "--no-test")
@@ -239,6 +224,34 @@ replace github.com/projgen/projgen/projection => %s
 	return s
 }
 
+// writeAggregates writes into dir a module of n synthetic aggregates
+// that requires projgen's runtime at root.
+func writeAggregates(t *testing.T, root, dir string, n int) {
+	t.Helper()
+	files := map[string]string{"go.mod": fmt.Sprintf(`module example.com/synth
+
+go 1.25.0
+
+require github.com/projgen/projgen/projection v0.0.0
+
+replace github.com/projgen/projgen/projection => %s
+`, filepath.Join(root, "projection"))}
+	for i := range n {
+		for file, src := range aggregateFiles(i) {
+			files[filepath.Join("agg", aggregateName(i), file)] = src
+		}
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // same returns the module as it is.
 func (s *synthetic) same() string { return s.dir }
 
@@ -249,6 +262,27 @@ func (s *synthetic) fresh() string {
 		s.t.Fatalf("copy the module: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// testFile is the test of the first aggregate that testChanged writes.
+const testFile = "agg/a0000/touched_test.go"
+
+// testChanged returns the module with a test of a generated package
+// changed, another way each time, so that check must run go vet again.
+func (s *synthetic) testChanged() string {
+	s.tests++
+	src := fmt.Sprintf("package %s\n\n// Change %d.\n", aggregateName(0), s.tests)
+	if err := os.WriteFile(filepath.Join(s.dir, filepath.FromSlash(testFile)), []byte(src), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.dir
+}
+
+// removeTest removes the test testChanged wrote.
+func (s *synthetic) removeTest() {
+	if err := os.Remove(filepath.Join(s.dir, filepath.FromSlash(testFile))); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // oneEventChanged returns a copy of the module in which one more event,
@@ -316,4 +350,67 @@ type %s struct {
 		}
 	}
 	return map[string]string{name + ".go": agg, eventsFile(i): events.String()}
+}
+
+// TestSetupByNew measures what issue 14 found quadratic: setting up a
+// module of N aggregates with one projgen new each, as a team adopting
+// projgen does. Each new loads every aggregate, as its floor does, so
+// the floor itself grows with the module; what must not grow is the
+// ratio of each new to the floor. It prints, for the first, middle and
+// last tenth of the calls, the median new and the median floor beside it.
+func TestSetupByNew(t *testing.T) {
+	if os.Getenv(scaleBenchEnv) != "1" {
+		t.Skipf("set %s=1 to measure the setup of a module by one new per aggregate (minutes)", scaleBenchEnv)
+	}
+	n := 100
+	if v := os.Getenv(scaleSizesEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 10 {
+			t.Fatalf("%s=%q: want one number of aggregates, 10 or more", scaleSizesEnv, v)
+		}
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	projgen := filepath.Join(t.TempDir(), "projgen")
+	if out, err := exec.Command("go", "build", "-C", root, "-o", projgen, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build projgen: %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeAggregates(t, root, dir, n)
+	start := time.Now()
+	news, floors := make([]time.Duration, n), make([]time.Duration, n)
+	var loaded []string
+	for i := range n {
+		loaded = append(loaded, "example.com/synth/agg/"+aggregateName(i))
+		floors[i] = run(t, dir, []string{floorEnv + "=" + strings.Join(loaded, ",")}, self).wall
+		news[i] = run(t, dir, nil, projgen, "new", "--aggregate", aggregateName(i), "--yes", "--no-test").wall
+	}
+	var total time.Duration
+	for _, d := range news {
+		total += d
+	}
+	t.Logf("N=%d set up by %d news in %s of new (%s with the floors beside them)", n, n,
+		total.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	tenth := n / 10
+	for _, part := range []struct {
+		what string
+		from int
+	}{{"first", 0}, {"middle", n/2 - tenth/2}, {"last", n - tenth}} {
+		c, f := medianOf(news[part.from:part.from+tenth]), medianOf(floors[part.from:part.from+tenth])
+		t.Logf("%-6s tenth (new %3d–%3d): new %5.2fs, floor %5.2fs, %4.2f× the floor",
+			part.what, part.from+1, part.from+tenth, c.Seconds(), f.Seconds(), c.Seconds()/f.Seconds())
+	}
+}
+
+// medianOf returns the median of durations.
+func medianOf(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

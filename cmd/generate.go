@@ -104,17 +104,22 @@ drift but an error: check exits 2 and says what to do.`,
 			// go vet's verdict is recorded by a fingerprint of what it reads
 			// (verify.VetInputs), which is computed while the generation
 			// runs, for the packages that the config says are projgen's.
-			vet := startVetInputs(c.Context(), build, mod, vetDirsOf(cfg))
+			fingerprinting, stop := context.WithCancel(c.Context())
+			defer stop()
+			vet := startVetInputs(fingerprinting, build, mod, vetDirsOf(cfg))
 			// Plan destructive migrations too: that one is needed is drift;
 			// generate refuses to write it without --allow-destructive.
 			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
 				Options: generator.Options{AllowDestructive: true, Cache: build.Cache}})
-			early := vet.wait()
 			if err != nil {
+				stop()
+				vet.wait()
 				return err
 			}
 			plan := res.Plan
 			if differ := len(plan.Changes) - plan.Count(write.Unchanged); differ > 0 {
+				stop()
+				vet.wait()
 				if quiet {
 					return &exitError{code: ExitFailed}
 				}
@@ -123,7 +128,7 @@ drift but an error: check exits 2 and says what to do.`,
 			}
 			// Up to date is not enough: the generated packages must build,
 			// their tests included, or a failed run would look fixed.
-			vetted, err := vetOnce(c.Context(), build, mod, goDirs(mod.Dir, res), early)
+			vetted, err := vetOnce(c.Context(), build, mod, goDirs(mod.Dir, res), vet.wait())
 			if errors.Is(err, verify.ErrVetFailed) {
 				if !quiet {
 					fmt.Fprint(stdio.Out, vetted)
