@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,23 +102,27 @@ drift but an error: check exits 2 and says what to do.`,
 			}
 			// go vet's verdict is recorded by a fingerprint of what it reads
 			// (verify.VetInputs), which is computed while the generation
-			// runs, for the packages that the config says are projgen's.
+			// runs, for the packages that the config says are projgen's;
+			// drift or an error stops it.
 			fingerprinting, stop := context.WithCancel(c.Context())
 			defer stop()
-			vet := startVetInputs(fingerprinting, build, mod, vetDirsOf(cfg))
+			var early *verify.Fingerprint
+			if build.Cache != nil {
+				early = verify.StartFingerprint(fingerprinting, verify.VetTarget{Root: mod.Dir, ModulePath: mod.Path, Dirs: vetDirsOf(cfg)})
+			}
 			// Plan destructive migrations too: that one is needed is drift;
 			// generate refuses to write it without --allow-destructive.
 			res, err := generator.Generate(c.Context(), generator.Request{Module: mod, Config: cfg,
 				Options: generator.Options{AllowDestructive: true, Cache: build.Cache}})
 			if err != nil {
 				stop()
-				vet.wait()
+				early.Wait()
 				return err
 			}
 			plan := res.Plan
 			if differ := len(plan.Changes) - plan.Count(write.Unchanged); differ > 0 {
 				stop()
-				vet.wait()
+				early.Wait()
 				if quiet {
 					return &exitError{code: ExitFailed}
 				}
@@ -128,7 +131,7 @@ drift but an error: check exits 2 and says what to do.`,
 			}
 			// Up to date is not enough: the generated packages must build,
 			// their tests included, or a failed run would look fixed.
-			vetted, err := vetOnce(c.Context(), build, mod, goDirs(mod.Dir, res), vet.wait())
+			vetted, err := verify.VetOnce(c.Context(), build.Cache, verify.VetTarget{Root: mod.Dir, ModulePath: mod.Path, Dirs: goDirs(mod.Dir, res)}, early)
 			if errors.Is(err, verify.ErrVetFailed) {
 				if !quiet {
 					fmt.Fprint(stdio.Out, vetted)
@@ -145,69 +148,6 @@ drift but an error: check exits 2 and says what to do.`,
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing: report by exit status only")
 	return c
-}
-
-// vetInputs is the fingerprint of what go vet reads in dirs
-// (verify.VetInputs): nil when it could not be computed, or there is no
-// cache to look it up in.
-type vetInputs struct {
-	dirs   []string
-	inputs []byte
-}
-
-// pendingVetInputs is a vetInputs being computed.
-type pendingVetInputs struct {
-	done chan struct{}
-	vet  vetInputs
-}
-
-// startVetInputs starts computing the fingerprint of what go vet reads in
-// dirs, when build has a cache to record verdicts in.
-func startVetInputs(ctx context.Context, build Build, mod *load.Module, dirs []string) *pendingVetInputs {
-	p := &pendingVetInputs{done: make(chan struct{}), vet: vetInputs{dirs: dirs}}
-	if build.Cache == nil {
-		close(p.done)
-		return p
-	}
-	go func() {
-		defer close(p.done)
-		// An error leaves the fingerprint nil: go vet then runs.
-		p.vet.inputs, _ = verify.VetInputs(ctx, mod.Dir, mod.Path, dirs)
-	}()
-	return p
-}
-
-// wait returns the fingerprint once it is computed.
-func (p *pendingVetInputs) wait() vetInputs {
-	<-p.done
-	return p.vet
-}
-
-// vetOnce runs go vet on the packages in dirs, their tests included,
-// unless build's cache records that it passed on the same inputs: early,
-// computed while the generation ran, when it is of the same directories.
-// After a pass it records the verdict, if the inputs are still the ones
-// it started from, so that a file edited while go vet ran is vetted
-// again next time. It returns go vet's output.
-func vetOnce(ctx context.Context, build Build, mod *load.Module, dirs []string, early vetInputs) (string, error) {
-	inputs := early.inputs
-	if build.Cache != nil && !slices.Equal(dirs, early.dirs) {
-		inputs, _ = verify.VetInputs(ctx, mod.Dir, mod.Path, dirs)
-	}
-	if inputs != nil {
-		if _, ok := build.Cache.Get(build.Cache.Key(inputs)); ok {
-			return "", nil
-		}
-	}
-	out, err := verify.Vet(ctx, mod.Dir, dirs)
-	if err != nil || inputs == nil {
-		return out, err
-	}
-	if after, _ := verify.VetInputs(ctx, mod.Dir, mod.Path, dirs); bytes.Equal(after, inputs) {
-		// A verdict that can not be recorded is found again next time.
-		_ = build.Cache.Put(build.Cache.Key(inputs), nil)
-	}
-	return out, nil
 }
 
 // vetDirsOf returns the directories of the Go packages that cfg says

@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/projgen/projgen/generator/cache"
 )
 
 // vetEnv are the go command's settings that change what go vet builds
@@ -312,4 +314,74 @@ func hashPackage(h hash.Hash, p listedPackage) error {
 		}
 	}
 	return nil
+}
+
+// VetTarget is what check vets: packages of one module.
+type VetTarget struct {
+	// Root is the module root, and ModulePath the module's path.
+	Root, ModulePath string
+	// Dirs are the package directories, slash-separated, relative to
+	// Root, sorted.
+	Dirs []string
+}
+
+// Fingerprint is VetInputs of a target, computed in the background.
+type Fingerprint struct {
+	target VetTarget
+	done   chan struct{}
+	inputs []byte
+}
+
+// StartFingerprint starts computing VetInputs of t. Cancelling ctx stops
+// it.
+func StartFingerprint(ctx context.Context, t VetTarget) *Fingerprint {
+	f := &Fingerprint{target: t, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		// An error leaves the fingerprint nil: go vet then runs.
+		f.inputs, _ = VetInputs(ctx, t.Root, t.ModulePath, t.Dirs)
+	}()
+	return f
+}
+
+// Wait returns the fingerprint once it is computed: nil when it could not
+// be, and on a nil Fingerprint.
+func (f *Fingerprint) Wait() []byte {
+	if f == nil {
+		return nil
+	}
+	<-f.done
+	return f.inputs
+}
+
+// VetOnce runs go vet on t's packages, their tests included, unless c
+// records that it passed on the same inputs: early's fingerprint, when
+// it is of the same directories, or else one computed now. After a pass
+// it records the verdict, if the inputs are still the ones it started
+// from, so that a file edited while go vet ran is vetted again next
+// time; a failure is never recorded. With c nil, go vet always runs. It
+// returns go vet's output, and ErrVetFailed when go vet fails.
+func VetOnce(ctx context.Context, c *cache.Cache, t VetTarget, early *Fingerprint) (string, error) {
+	if c == nil {
+		return Vet(ctx, t.Root, t.Dirs)
+	}
+	inputs := early.Wait()
+	if early == nil || !slices.Equal(early.target.Dirs, t.Dirs) {
+		inputs, _ = VetInputs(ctx, t.Root, t.ModulePath, t.Dirs)
+	}
+	if inputs != nil {
+		if _, ok := c.Get(c.Key(inputs)); ok {
+			return "", nil
+		}
+	}
+	out, err := Vet(ctx, t.Root, t.Dirs)
+	if err != nil || inputs == nil {
+		return out, err
+	}
+	if after, _ := VetInputs(ctx, t.Root, t.ModulePath, t.Dirs); bytes.Equal(after, inputs) {
+		// An entry of no files is a verdict; one that can not be
+		// written is found missing next time, and go vet runs again.
+		_ = c.Put(c.Key(inputs), nil)
+	}
+	return out, nil
 }
