@@ -52,7 +52,7 @@ registry entry and tests next to the aggregate, checks gofmt and runs
 go test on what it wrote.
 
 The aggregate is a package of the module, named by its package name, the
-end of its import path, or its import path. Its events are found, first
+end of its import path, its import path, or its directory (./billing/invoice). Its events are found, first
 rule that finds any: --events; types marked //projgen:event; types passed
 to a Register call; types with an EventType() or GetType() method; structs
 in events.go.
@@ -99,7 +99,7 @@ written); 2 bad input or usage, with nothing written.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringSliceVarP(&f.aggregates, "aggregate", "a", nil, "aggregate package: name, path suffix or import path (repeat for cross-aggregate)")
+	fl.StringSliceVarP(&f.aggregates, "aggregate", "a", nil, "aggregate package: name, path suffix, import path or ./directory (repeat for cross-aggregate)")
 	fl.StringSliceVar(&f.events, "events", nil, "events to project, comma-separated (default: the discovered ones)")
 	fl.StringVar(&f.name, "name", "", "projection name in snake_case (default: from the aggregate)")
 	fl.StringVar(&f.table, "table", "", "table name (default: the plural of the name)")

@@ -244,10 +244,20 @@ func allGenerated(files []string) (bool, error) {
 }
 
 // Resolve finds the package an aggregate name refers to: its import path,
-// its package name, or the last elements of its import path
-// ("installation", "github/installation"). When nothing or several match,
-// the error lists the candidates.
+// its package name, the last elements of its import path
+// ("installation", "github/installation"), or its directory, written as
+// the go command writes one, relative to the current directory
+// ("./github/installation", "..") or absolute. When nothing or several
+// match, the error lists the candidates.
 func Resolve(listed []Listed, name string) (Listed, error) {
+	if isDirName(name) {
+		l, err := resolveDir(listed, name)
+		// An absolute path that is no package's directory may still be
+		// an import path's end, written with a slash before it.
+		if err == nil || !filepath.IsAbs(name) {
+			return l, err
+		}
+	}
 	name = strings.Trim(name, "/")
 	var matches []Listed
 	for _, l := range listed {
@@ -284,6 +294,27 @@ func Resolve(listed []Listed, name string) (Listed, error) {
 	}
 	return Listed{}, diag.Errorf("", "aggregate %q is ambiguous: %d packages match", name, len(matches)).
 		WithHint("pass the import path of one of: %s", strings.Join(paths, ", "))
+}
+
+// isDirName reports whether an aggregate name is written as a directory:
+// ., .., or a path that starts with one of them, or an absolute path.
+func isDirName(name string) bool {
+	return name == "." || name == ".." || strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../") || filepath.IsAbs(name)
+}
+
+// resolveDir finds the package in the directory dir.
+func resolveDir(listed []Listed, dir string) (Listed, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Listed{}, fmt.Errorf("aggregate %s: %w", dir, err)
+	}
+	for _, l := range listed {
+		if l.Dir == abs {
+			return l, nil
+		}
+	}
+	return Listed{}, diag.Errorf("", "no package of this module in %s", dir).
+		WithHint("pass the directory of the aggregate's Go files, its package name or its import path")
 }
 
 // nearest returns the package names or paths closest to name, for "did you

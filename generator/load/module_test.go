@@ -48,12 +48,18 @@ func TestList(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	t.Parallel()
+	// Directories are resolved from the working directory, as the go
+	// command resolves ./x: the module is there.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	listed := []load.Listed{
-		{Path: "example.com/m/billing/invoice", Name: "invoice"},
-		{Path: "example.com/m/github/installation", Name: "installation"},
-		{Path: "example.com/m/gitlab/installation", Name: "installation"},
-		{Path: "example.com/m/shop/order", Name: "order"},
-		{Path: "example.com/m/v2api", Name: "api"},
+		{Path: "example.com/m/billing/invoice", Name: "invoice", Dir: filepath.Join(wd, "billing", "invoice")},
+		{Path: "example.com/m/github/installation", Name: "installation", Dir: filepath.Join(wd, "github", "installation")},
+		{Path: "example.com/m/gitlab/installation", Name: "installation", Dir: filepath.Join(wd, "gitlab", "installation")},
+		{Path: "example.com/m/shop/order", Name: "order", Dir: filepath.Join(wd, "shop", "order")},
+		{Path: "example.com/m/v2api", Name: "api", Dir: filepath.Join(wd, "v2api")},
 	}
 	tests := []struct {
 		name     string
@@ -91,6 +97,12 @@ func TestResolve(t *testing.T) {
 			hint: []string{"packages: ", "example.com/m/shop/order"},
 		},
 		{name: "hop/order", msg: `no package "hop/order"`},
+		{name: "./github/installation", want: "example.com/m/github/installation"},
+		{name: "./gitlab/installation/", want: "example.com/m/gitlab/installation"},
+		{name: "../" + filepath.Base(wd) + "/shop/order", want: "example.com/m/shop/order"},
+		{name: filepath.Join(wd, "v2api"), want: "example.com/m/v2api"},
+		{name: "./shop", msg: "no package of this module in ./shop", hint: []string{"directory of the aggregate's Go files"}},
+		{name: ".", msg: "no package of this module in ."},
 	}
 	for _, tt := range tests {
 		got, err := load.Resolve(listed, tt.name)
