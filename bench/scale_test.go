@@ -88,18 +88,7 @@ func TestGenerationScale(t *testing.T) {
 			t.Fatalf("%s=%q: want a positive number", scaleRunsEnv, v)
 		}
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	projgen := filepath.Join(t.TempDir(), "projgen")
-	if out, err := exec.Command("go", "build", "-C", root, "-o", projgen, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build projgen: %v\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, projgen, self := buildProjgen(t)
 	for _, n := range sizes {
 		s := newSynthetic(t, root, projgen, n)
 		measure := func(what string, loads, env []string, prepare func() string, args ...string) {
@@ -135,6 +124,25 @@ func TestGenerationScale(t *testing.T) {
 		measure("new, one more aggregate", append(slices.Clone(s.packages), "example.com/synth/agg/"+s.extra), nil, s.fresh,
 			"new", "--aggregate", s.extra, "--yes", "--no-test")
 	}
+}
+
+// buildProjgen builds projgen from the repository, and returns the
+// repository's root, the built projgen and the test binary, which is the
+// floor program.
+func buildProjgen(t *testing.T) (root, projgen, self string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	projgen = filepath.Join(t.TempDir(), "projgen")
+	if out, err := exec.Command("go", "build", "-C", root, "-o", projgen, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build projgen: %v\n%s", err, out)
+	}
+	if self, err = os.Executable(); err != nil {
+		t.Fatal(err)
+	}
+	return root, projgen, self
 }
 
 // sample is one command's wall time and peak resident memory.
@@ -369,18 +377,7 @@ func TestSetupByNew(t *testing.T) {
 			t.Fatalf("%s=%q: want one number of aggregates, 10 or more", scaleSizesEnv, v)
 		}
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	projgen := filepath.Join(t.TempDir(), "projgen")
-	if out, err := exec.Command("go", "build", "-C", root, "-o", projgen, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build projgen: %v\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, projgen, self := buildProjgen(t)
 	dir := t.TempDir()
 	writeAggregates(t, root, dir, n)
 	start := time.Now()
