@@ -12,6 +12,7 @@ import (
 
 	"github.com/projgen/projgen/generator"
 	"github.com/projgen/projgen/generator/cache"
+	"github.com/projgen/projgen/internal/moduletest"
 )
 
 // goLogged puts on PATH a go command that appends its arguments to a log
@@ -63,16 +64,7 @@ func TestCheckVetsOnlyWhatChanged(t *testing.T) {
 			t.Errorf("%s: go vet ran: %v, want %v", why, vetted, wantVet)
 		}
 	}
-	write := func(rel, src string) {
-		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, src string) { moduletest.WriteFile(t, dir, rel, src) }
 	check(0, true, "first check")
 	check(0, false, "nothing changed")
 

@@ -2,10 +2,10 @@ package verify
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/projgen/projgen/internal/moduletest"
 )
 
 // TestEmbedTrees checks that each //go:embed pattern gives the file or
@@ -32,16 +32,7 @@ func TestEmbedTrees(t *testing.T) {
 // none.
 func TestVetInputsChangeWithWhatVetReads(t *testing.T) {
 	dir := t.TempDir()
-	write := func(rel, src string) {
-		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, src string) { moduletest.WriteFile(t, dir, rel, src) }
 	write("go.mod", "module example.com/m\n\ngo 1.25\n")
 	write("a/a.go", "package a\n\nimport (\n\t\"embed\"\n\n\t\"example.com/m/b\"\n)\n\n//go:embed data\nvar data embed.FS\n\nvar N = b.N\n")
 	write("a/data/x.txt", "x")

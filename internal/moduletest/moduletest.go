@@ -85,3 +85,16 @@ func Tree(tb testing.TB, dir string) map[string]string {
 	}
 	return files
 }
+
+// WriteFile writes src to the file at rel, slash-separated, under dir,
+// making its directories.
+func WriteFile(tb testing.TB, dir, rel, src string) {
+	tb.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
