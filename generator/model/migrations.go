@@ -123,6 +123,9 @@ func (t *Table) Schema() *schema.Table {
 	for _, ix := range t.Indexes {
 		st.Indexes = append(st.Indexes, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
 	}
+	for _, ix := range t.Retired {
+		st.Retired = append(st.Retired, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
+	}
 	return st
 }
 

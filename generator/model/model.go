@@ -337,6 +337,10 @@ type Table struct {
 	Columns []*Column
 	// Indexes are the secondary indexes.
 	Indexes []*Index
+	// Retired are the indexes projgen made before and no longer wants,
+	// which a migration of an existing table drops: the plain index of a
+	// column made unique since.
+	Retired []*Index
 	// AppendOnly is true for tables with one row per event.
 	AppendOnly bool
 	// Guard is the column that orders events for a row: a statement

@@ -808,13 +808,32 @@ func (t *tableBuilder) indexes() {
 				Columns: []string{c.Name},
 				Unique:  true,
 			})
+			if t.plainIndexed(c) {
+				// The unique index serves every lookup the plain one did:
+				// a table made before the column was unique drops it.
+				t.table.Retired = append(t.table.Retired, &Index{
+					Name:    identifier(t.table.Name + "_" + c.Name + "_idx"),
+					Columns: []string{c.Name},
+				})
+			}
 		case c == t.table.Scope:
 			// The primary key begins with it, and serves its lookups.
-		case c.Role == AggregateColumn, c.Role == CreatedColumn:
-			add(c.Name)
-		case c.Role == DataColumn && (c.Name == "id" || strings.HasSuffix(c.Name, "_id")) &&
-			c.SQLType != "jsonb" && !strings.HasSuffix(c.SQLType, "[]"):
+		case t.plainIndexed(c):
 			add(c.Name)
 		}
 	}
+}
+
+// plainIndexed reports whether c, not unique, gets an index of its own:
+// the aggregate ID when it is not the key, created_at, and every scalar
+// column named like an ID.
+func (t *tableBuilder) plainIndexed(c *Column) bool {
+	switch {
+	case c == t.table.Scope:
+		return false
+	case c.Role == AggregateColumn, c.Role == CreatedColumn:
+		return true
+	}
+	return c.Role == DataColumn && (c.Name == "id" || strings.HasSuffix(c.Name, "_id")) &&
+		c.SQLType != "jsonb" && !strings.HasSuffix(c.SQLType, "[]")
 }

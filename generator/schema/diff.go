@@ -113,6 +113,11 @@ func Diff(have, want *Table) []Change {
 		if wix := want.Index(hix.Name); wix != nil && (!slices.Equal(wix.Columns, hix.Columns) || wix.Unique != hix.Unique) {
 			out = append(out, Change{Kind: DropIndex, Table: want, Index: hix})
 		}
+		if slices.ContainsFunc(want.Retired, func(r *Index) bool {
+			return r.Name == hix.Name && slices.Equal(r.Columns, hix.Columns) && r.Unique == hix.Unique
+		}) && want.Index(hix.Name) == nil {
+			out = append(out, Change{Kind: DropIndex, Table: want, Index: hix})
+		}
 	}
 	for _, hc := range have.Columns {
 		if want.Column(hc.Name) == nil {

@@ -171,6 +171,27 @@ func TestDiff(t *testing.T) {
 			changes: nil,
 		},
 		{
+			// The plain index projgen made before the column became
+			// unique is dropped; the unique one replaces it.
+			name: "retired index dropped",
+			want: func(tb *schema.Table) {
+				tb.Indexes = []*schema.Index{{Name: "installations_name_key", Columns: []string{"name"}, Unique: true}}
+				tb.Retired = []*schema.Index{{Name: "installations_name_idx", Columns: []string{"name"}}}
+			},
+			changes:     []change{{schema.DropIndex, "installations_name_idx"}, {schema.CreateIndex, "installations_name_key"}},
+			destructive: []bool{false, false},
+		},
+		{
+			// An index of that name on other columns is not the one
+			// projgen made: the user's, kept.
+			name: "retired name on other columns kept",
+			have: func(tb *schema.Table) { tb.Indexes[0].Columns = []string{"name", "note"} },
+			want: func(tb *schema.Table) {
+				tb.Indexes = nil
+				tb.Retired = []*schema.Index{{Name: "installations_name_idx", Columns: []string{"name"}}}
+			},
+		},
+		{
 			name:        "index columns changed",
 			want:        func(tb *schema.Table) { tb.Indexes[0].Columns = []string{"name", "note"} },
 			changes:     []change{{schema.DropIndex, "installations_name_idx"}, {schema.CreateIndex, "installations_name_idx"}},

@@ -24,6 +24,10 @@ type Table struct {
 	Columns    []*Column
 	PrimaryKey []string
 	Indexes    []*Index
+	// Retired are indexes projgen made and no longer wants: Diff drops
+	// them where they exist as they were made. Other indexes it does not
+	// want it leaves alone, as the user's.
+	Retired []*Index
 }
 
 // Column is a column definition.
