@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -210,5 +211,115 @@ func TestCacheRecordsWhatItRendered(t *testing.T) {
 		if !slices.Equal(paths, p.Files.All()) {
 			t.Errorf("%s: the entry lists %v, want %v", p.Name, paths, p.Files.All())
 		}
+	}
+}
+
+// TestFieldsLeftOutOfFingerprintsAreNotRendered checks the contract of
+// `fingerprint:"-"` on every golden module: with every tagged field of
+// the model set to another value, the rendering is byte for byte the
+// same, so that leaving them out of the cache's keys can never keep a
+// stale file.
+func TestFieldsLeftOutOfFingerprintsAreNotRendered(t *testing.T) {
+	ctx := context.Background()
+	modules, err := filepath.Glob(filepath.Join("..", "golden", "*", config.FileName))
+	if err != nil || len(modules) < 5 {
+		t.Fatalf("found %d golden modules (%v)", len(modules), err)
+	}
+	for _, m := range modules {
+		name := filepath.Base(filepath.Dir(m))
+		t.Run(name, func(t *testing.T) {
+			mod, cfg := goldenModule(t, name)
+			res, err := generator.Generate(ctx, generator.Request{Module: mod, Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := render.Render(res.Model, render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := scrambleUnfingerprinted(reflect.ValueOf(res.Model), map[uintptr]bool{}); n == 0 {
+				t.Fatal("found no field tagged fingerprint:\"-\" to change")
+			}
+			got, err := render.Render(res.Model, render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Files) != len(want.Files) {
+				t.Fatalf("%d files, want %d", len(got.Files), len(want.Files))
+			}
+			for i, f := range want.Files {
+				if got.Files[i].Path != f.Path || !bytes.Equal(got.Files[i].Data, f.Data) {
+					t.Errorf("%s changed with the fields the fingerprint leaves out", f.Path)
+				}
+			}
+		})
+	}
+}
+
+// scrambleUnfingerprinted sets every settable string field tagged
+// `fingerprint:"-"` reachable from v to another value, and returns how
+// many it set.
+func scrambleUnfingerprinted(v reflect.Value, seen map[uintptr]bool) int {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return 0
+		}
+		seen[v.Pointer()] = true
+		return scrambleUnfingerprinted(v.Elem(), seen)
+	case reflect.Interface:
+		return scrambleUnfingerprinted(v.Elem(), seen)
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if v.Type().Field(i).Tag.Get(cache.Tag) == "-" && f.Kind() == reflect.String && f.CanSet() {
+				f.SetString("elsewhere/" + f.String() + ":99:1")
+				n++
+				continue
+			}
+			n += scrambleUnfingerprinted(f, seen)
+		}
+		return n
+	case reflect.Slice, reflect.Array:
+		n := 0
+		for i := range v.Len() {
+			n += scrambleUnfingerprinted(v.Index(i), seen)
+		}
+		return n
+	case reflect.Map:
+		n := 0
+		for it := v.MapRange(); it.Next(); {
+			n += scrambleUnfingerprinted(it.Value(), seen)
+		}
+		return n
+	}
+	return 0
+}
+
+// TestCacheKeepsEveryProjectionFromAnotherDirectory runs Generate from
+// the module root, then from a package directory, as go generate does:
+// positions in the model differ, and the second run keeps every
+// projection all the same.
+func TestCacheKeepsEveryProjectionFromAnotherDirectory(t *testing.T) {
+	ctx := context.Background()
+	mod, cfg := goldenModule(t, "seed")
+	c := cache.Open(t.TempDir(), "build A")
+	run := func() *generator.Result {
+		t.Helper()
+		res, err := generator.Generate(ctx, generator.Request{Module: mod, Config: cfg, Options: generator.Options{Cache: c}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Chdir(mod.Dir)
+	if first := run(); first.Kept != nil {
+		t.Fatalf("an empty cache kept %v", first.Kept)
+	}
+	t.Chdir(filepath.Join(mod.Dir, filepath.FromSlash(cfg.Projections[0].Dir)))
+	if again := run(); !slices.Equal(again.Kept, names(cfg)) || !again.RegistryKept {
+		t.Errorf("from %s, kept %v and the registry %v; want every projection, %v, and the registry",
+			cfg.Projections[0].Dir, again.Kept, again.RegistryKept, names(cfg))
 	}
 }

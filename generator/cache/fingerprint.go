@@ -11,14 +11,19 @@ import (
 	"slices"
 )
 
+// Tag is the struct tag that leaves a field out of fingerprints:
+// `fingerprint:"-"` on a field that no rendering reads, such as a
+// position kept for error messages, relative to the working directory.
+const Tag = "fingerprint"
+
 // Fingerprint returns a SHA-256 of every value reachable from v: every
-// field, exported or not, the dynamic type and value of every interface,
-// map entries in the order of their keys, and nil apart from empty. A
-// value reached again through another pointer is written as a reference
-// to its first occurrence, so that shared parts cost once and cycles end.
-// Two values with the same fingerprint are equal in everything a
-// function of them can read, but functions and channels, which it
-// refuses.
+// field, exported or not, but those tagged `fingerprint:"-"`, the dynamic
+// type and value of every interface, map entries in the order of their
+// keys, and nil apart from empty. A value reached again through another
+// pointer is written as a reference to its first occurrence, so that
+// shared parts cost once and cycles end. Two values with the same
+// fingerprint are equal in everything a function of them can read, but
+// the tagged fields, and functions and channels, which it refuses.
 func Fingerprint(v any) ([sha256.Size]byte, error) {
 	f := &fingerprinter{h: sha256.New(), seen: map[identity]uint64{}}
 	err := f.value(reflect.ValueOf(v))
@@ -128,6 +133,9 @@ func (f *fingerprinter) value(v reflect.Value) error {
 		return f.value(e)
 	case reflect.Struct:
 		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get(Tag) == "-" {
+				continue
+			}
 			if err := f.value(v.Field(i)); err != nil {
 				return fmt.Errorf("%s.%s: %w", v.Type(), v.Type().Field(i).Name, err)
 			}

@@ -125,3 +125,19 @@ func TestFingerprintRefusesFunctions(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintSkipsTaggedFields checks that a field tagged
+// `fingerprint:"-"` changes nothing, and that its untagged neighbour does.
+func TestFingerprintSkipsTaggedFields(t *testing.T) {
+	type event struct {
+		Name string
+		Pos  string `fingerprint:"-"`
+	}
+	a := mustFingerprint(t, &event{Name: "Created", Pos: "events.go:3:6"})
+	if b := mustFingerprint(t, &event{Name: "Created", Pos: "../x/events.go:3:6"}); a != b {
+		t.Error("a tagged field changed the fingerprint")
+	}
+	if b := mustFingerprint(t, &event{Name: "Opened", Pos: "events.go:3:6"}); a == b {
+		t.Error("an untagged field did not change the fingerprint")
+	}
+}

@@ -111,8 +111,10 @@ type Event struct {
 	Package string
 	// PackageName is its package's name.
 	PackageName string
-	// Pos is where the type is declared.
-	Pos string
+	// Pos is where the type is declared, relative to the working
+	// directory, for messages; no rendering reads it, so that a run from
+	// another directory renders the same (cache.Tag).
+	Pos string `fingerprint:"-"`
 	// Topic is the topic the source gives the event, from a registration
 	// call, a marker or an EventType method; empty when it gives none.
 	Topic string
@@ -153,8 +155,8 @@ type Field struct {
 	JSON string
 	// Type is the field's type.
 	Type *Type
-	// Pos is where the field is declared.
-	Pos string
+	// Pos is where the field is declared, for messages, as Event.Pos.
+	Pos string `fingerprint:"-"`
 }
 
 // Query asks for one aggregate package.
