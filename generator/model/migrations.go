@@ -120,13 +120,18 @@ func (t *Table) Schema() *schema.Table {
 			Name: c.Name, Type: schema.NormalizeType(c.SQLType), NotNull: c.NotNull, Default: c.Default,
 		})
 	}
-	for _, ix := range t.Indexes {
-		st.Indexes = append(st.Indexes, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
-	}
-	for _, ix := range t.Retired {
-		st.Retired = append(st.Retired, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
-	}
+	st.Indexes = schemaIndexes(t.Indexes)
+	st.Retired = schemaIndexes(t.Retired)
 	return st
+}
+
+// schemaIndexes returns indexes as the schema package describes them.
+func schemaIndexes(indexes []*Index) []*schema.Index {
+	var out []*schema.Index
+	for _, ix := range indexes {
+		out = append(out, &schema.Index{Name: ix.Name, Columns: ix.Columns, Unique: ix.Unique})
+	}
+	return out
 }
 
 // migrations replays each directory's migrations and plans the new ones

@@ -794,12 +794,6 @@ func (t *tableBuilder) uniqueColumns() map[string]bool {
 // columns read models are most often queried by.
 func (t *tableBuilder) indexes() {
 	unique := t.uniqueColumns()
-	add := func(col string) {
-		t.table.Indexes = append(t.table.Indexes, &Index{
-			Name:    identifier(t.table.Name + "_" + col + "_idx"),
-			Columns: []string{col},
-		})
-	}
 	for _, c := range t.table.Columns {
 		switch {
 		case unique[c.Name]:
@@ -811,22 +805,23 @@ func (t *tableBuilder) indexes() {
 			if t.plainIndexed(c) {
 				// The unique index serves every lookup the plain one did:
 				// a table made before the column was unique drops it.
-				t.table.Retired = append(t.table.Retired, &Index{
-					Name:    identifier(t.table.Name + "_" + c.Name + "_idx"),
-					Columns: []string{c.Name},
-				})
+				t.table.Retired = append(t.table.Retired, t.plainIndex(c))
 			}
-		case c == t.table.Scope:
-			// The primary key begins with it, and serves its lookups.
 		case t.plainIndexed(c):
-			add(c.Name)
+			t.table.Indexes = append(t.table.Indexes, t.plainIndex(c))
 		}
 	}
 }
 
+// plainIndex is the index of c alone that plainIndexed gives it.
+func (t *tableBuilder) plainIndex(c *Column) *Index {
+	return &Index{Name: identifier(t.table.Name + "_" + c.Name + "_idx"), Columns: []string{c.Name}}
+}
+
 // plainIndexed reports whether c, not unique, gets an index of its own:
 // the aggregate ID when it is not the key, created_at, and every scalar
-// column named like an ID.
+// column named like an ID; not the scope column, with which the primary
+// key begins, and which it serves.
 func (t *tableBuilder) plainIndexed(c *Column) bool {
 	switch {
 	case c == t.table.Scope:

@@ -110,12 +110,10 @@ func Diff(have, want *Table) []Change {
 	// own, for their queries. One it wants, with other columns, is
 	// rebuilt.
 	for _, hix := range have.Indexes {
-		if wix := want.Index(hix.Name); wix != nil && (!slices.Equal(wix.Columns, hix.Columns) || wix.Unique != hix.Unique) {
-			out = append(out, Change{Kind: DropIndex, Table: want, Index: hix})
-		}
-		if slices.ContainsFunc(want.Retired, func(r *Index) bool {
-			return r.Name == hix.Name && slices.Equal(r.Columns, hix.Columns) && r.Unique == hix.Unique
-		}) && want.Index(hix.Name) == nil {
+		wix := want.Index(hix.Name)
+		changed := wix != nil && !wix.sameAs(hix)
+		retired := wix == nil && slices.ContainsFunc(want.Retired, hix.sameAs)
+		if changed || retired {
 			out = append(out, Change{Kind: DropIndex, Table: want, Index: hix})
 		}
 	}
@@ -125,7 +123,7 @@ func Diff(have, want *Table) []Change {
 		}
 	}
 	for _, wix := range want.Indexes {
-		if hix := have.Index(wix.Name); hix == nil || !slices.Equal(wix.Columns, hix.Columns) || wix.Unique != hix.Unique {
+		if hix := have.Index(wix.Name); hix == nil || !wix.sameAs(hix) {
 			out = append(out, Change{Kind: CreateIndex, Table: want, Index: wix})
 		}
 	}

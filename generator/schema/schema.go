@@ -45,6 +45,12 @@ type Index struct {
 	Unique  bool
 }
 
+// sameAs reports whether ix and o are the same index: name, columns and
+// uniqueness.
+func (ix *Index) sameAs(o *Index) bool {
+	return ix.Name == o.Name && slices.Equal(ix.Columns, o.Columns) && ix.Unique == o.Unique
+}
+
 // Table returns the table with the given name, or nil.
 func (s *Schema) Table(name string) *Table {
 	for _, t := range s.Tables {
