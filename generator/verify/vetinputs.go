@@ -66,12 +66,13 @@ func VetInputs(ctx context.Context, root, modPath string, dirs []string) ([]byte
 	if strings.Contains(env["GOFLAGS"], "-mod=vendor") {
 		return nil, nil
 	}
-	modFiles := []string{"go.mod", "go.sum"}
+	modFiles := []string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum")}
 	if w := env["GOWORK"]; w != "" && w != "off" {
+		// go env gives the workspace file's absolute path.
 		modFiles = append(modFiles, w, w+".sum")
 	}
 	for _, f := range modFiles {
-		if err := hashFile(h, filepath.Join(root, f), f); err != nil {
+		if err := hashFile(h, f, filepath.Base(f)); err != nil {
 			return nil, err
 		}
 	}
@@ -101,12 +102,12 @@ func VetInputs(ctx context.Context, root, modPath string, dirs []string) ([]byte
 
 // goEnv returns the values of the go command's settings names.
 func goEnv(ctx context.Context, root string, names []string) (map[string]string, error) {
-	out, err := goCommand(ctx, root, append([]string{"env", "-json"}, names...)...).Output()
+	out, err := gocmd(ctx, root, append([]string{"env", "-json"}, names...)...)
 	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
+		return nil, err
 	}
 	env := map[string]string{}
-	if err := json.Unmarshal(out, &env); err != nil {
+	if err := json.Unmarshal([]byte(out), &env); err != nil {
 		return nil, fmt.Errorf("go env: %w", err)
 	}
 	return env, nil
@@ -141,7 +142,7 @@ func hashVetted(h hash.Hash, root, dir string, imports map[string]bool) error {
 		if err != nil {
 			return fmt.Errorf("vet inputs: %w", err)
 		}
-		fmt.Fprintf(h, "file %s %x\n", name, sha256.Sum256(data))
+		writeSum(h, name, sha256.Sum256(data))
 		if !strings.HasSuffix(name, ".go") {
 			continue
 		}
@@ -232,8 +233,14 @@ func hashFile(h hash.Hash, p, name string) error {
 	if _, err := io.Copy(fh, f); err != nil {
 		return fmt.Errorf("vet inputs: %w", err)
 	}
-	fmt.Fprintf(h, "file %s %x\n", name, fh.Sum(nil))
+	writeSum(h, name, [sha256.Size]byte(fh.Sum(nil)))
 	return nil
+}
+
+// writeSum writes into h the record of a file: its name and the SHA-256
+// of its content.
+func writeSum(h hash.Hash, name string, sum [sha256.Size]byte) {
+	fmt.Fprintf(h, "file %s %x\n", name, sum)
 }
 
 // listedPackage is what hashImports reads of go list's report of a
@@ -259,11 +266,11 @@ func hashImports(ctx context.Context, h hash.Hash, root string, paths []string) 
 		return true, nil
 	}
 	args := append([]string{"list", "-e", "-deps", "-json=ImportPath,Dir,Standard,EmbedFiles,Module,Error", "--"}, paths...)
-	out, err := goCommand(ctx, root, args...).Output()
+	out, err := gocmd(ctx, root, args...)
 	if err != nil {
-		return false, fmt.Errorf("go list -deps: %w", err)
+		return false, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(out))
+	dec := json.NewDecoder(strings.NewReader(out))
 	for {
 		var p listedPackage
 		if err := dec.Decode(&p); errors.Is(err, io.EOF) {

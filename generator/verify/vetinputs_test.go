@@ -69,6 +69,13 @@ func TestVetInputsChangeWithWhatVetReads(t *testing.T) {
 		}
 		last = now
 	}
+	// In a workspace, go.work is read too.
+	write("go.work", "go 1.25\n\nuse .\n")
+	last = inputs()
+	write("go.work", "go 1.25\n\nuse (\n\t.\n)\n")
+	if inputs() == last {
+		t.Error("after editing go.work: fingerprint unchanged")
+	}
 	write("vendor/modules.txt", "")
 	if in, err := VetInputs(context.Background(), dir, "example.com/m", []string{"a"}); err != nil || in != nil {
 		t.Errorf("with a vendor directory, VetInputs = %x, %v; want none", in, err)
