@@ -228,9 +228,10 @@ func watchHeap() func() (peak, collections uint64) {
 	}
 }
 
-// median returns the median of rates.
-func median(rates []float64) float64 {
-	s := slices.Sorted(slices.Values(rates))
+// median returns the median of values: the middle one, or the mean of
+// the two in the middle.
+func median[T float64 | int64 | time.Duration](values []T) T {
+	s := slices.Sorted(slices.Values(values))
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
 	}

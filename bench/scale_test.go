@@ -182,9 +182,7 @@ func medianSample(s []sample) sample {
 	for i, x := range s {
 		walls[i], rss[i] = x.wall, x.rss
 	}
-	slices.Sort(walls)
-	slices.Sort(rss)
-	return sample{walls[len(walls)/2], rss[len(rss)/2]}
+	return sample{median(walls), median(rss)}
 }
 
 // synthetic is a generated module of n aggregates with their projections
@@ -402,15 +400,8 @@ func TestSetupByNew(t *testing.T) {
 		what string
 		from int
 	}{{"first", 0}, {"middle", n/2 - tenth/2}, {"last", n - tenth}} {
-		c, f := medianOf(news[part.from:part.from+tenth]), medianOf(floors[part.from:part.from+tenth])
+		c, f := median(news[part.from:part.from+tenth]), median(floors[part.from:part.from+tenth])
 		t.Logf("%-6s tenth (new %3d–%3d): new %5.2fs, floor %5.2fs, %4.2f× the floor",
 			part.what, part.from+1, part.from+tenth, c.Seconds(), f.Seconds(), c.Seconds()/f.Seconds())
 	}
-}
-
-// medianOf returns the median of durations.
-func medianOf(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
